@@ -1,0 +1,43 @@
+"""Yima: signed QR credentials for the zone's medical e-voucher and social-security code."""
+import os
+
+from flask import Flask
+
+from . import config as config_module
+from .extensions import db, login_manager, migrate, redis_client
+from .instance import ensure_instance_folder, read_or_create_secret
+from .logs import configure_logging
+from .problems import register_error_handlers
+
+MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
+
+
+def create_app(config=None):
+    settings = config_module.from_environment()
+    settings.update(config or {})
+    instance_path = ensure_instance_folder(settings["INSTANCE_PATH"])
+
+    app = Flask(__name__, instance_path=instance_path, static_folder=None)
+    app.config.update(settings)
+    app.config["SECRET_KEY"] = settings["SECRET_KEY"] or read_or_create_secret(
+        instance_path, "secret_key")
+    app.config["SQLALCHEMY_DATABASE_URI"] = config_module.normalise_database_url(
+        settings["DATABASE_URL"] or "sqlite:///" + os.path.join(instance_path, "yima.sqlite3"))
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    app.config["ID_HASH_KEY"] = settings["ID_HASH_KEY"] or read_or_create_secret(
+        instance_path, "id_hash_key")
+    app.config["JSON_AS_ASCII"] = False
+    app.json.ensure_ascii = False
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+
+    configure_logging(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
+    login_manager.init_app(app)
+    redis_client.init_app(app)
+    register_error_handlers(app)
+
+    from . import cli, ops
+    app.register_blueprint(ops.bp)
+    cli.register(app)
+    return app

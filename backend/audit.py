@@ -1,0 +1,14 @@
+"""Writing to the append-only audit log. Details name ids and counts, never personal data."""
+import json
+
+from .models import AuditEntry
+
+
+def record(session, *, actor, action, target_type, target_id, detail=None, request_id=None):
+    entry = AuditEntry(
+        actor=actor, action=action, target_type=target_type, target_id=str(target_id),
+        detail=json.dumps(detail or {}, ensure_ascii=False, sort_keys=True),
+        request_id=request_id,
+    )
+    session.add(entry)
+    return entry

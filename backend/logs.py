@@ -1,0 +1,60 @@
+"""JSON log lines with a request id. Log messages name ids and codes, never personal data."""
+import json
+import logging
+import re
+import secrets
+import sys
+import time
+
+from flask import g, has_request_context, request
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_ACCEPTABLE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record):
+        line = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        if has_request_context():
+            line["request_id"] = getattr(g, "request_id", None)
+        for key in ("event", "status", "path", "method", "duration_ms", "code"):
+            if hasattr(record, key):
+                line[key] = getattr(record, key)
+        if record.exc_info:
+            line["exc"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False)
+
+
+def configure_logging(app):
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("yima")
+    logger.handlers[:] = [handler]
+    logger.setLevel(app.config["LOG_LEVEL"])
+    logger.propagate = False
+    app.before_request(_start_request)
+    app.after_request(_finish_request)
+
+
+def _start_request():
+    supplied = request.headers.get(REQUEST_ID_HEADER, "")
+    g.request_id = supplied if _ACCEPTABLE_ID.match(supplied) else secrets.token_hex(8)
+    g.request_started = time.perf_counter()
+
+
+def _finish_request(response):
+    response.headers[REQUEST_ID_HEADER] = getattr(g, "request_id", "")
+    started = getattr(g, "request_started", None)
+    duration = round((time.perf_counter() - started) * 1000, 2) if started else None
+    logging.getLogger("yima.access").info(
+        "request",
+        extra={"event": "request", "method": request.method, "path": request.path,
+               "status": response.status_code, "duration_ms": duration},
+    )
+    return response

@@ -1,0 +1,10 @@
+"""All models, importable from one place. Each area keeps its own module."""
+from .audit import AuditEntry
+from .base import Base, utcnow
+from .people import Account, Person
+from .registry import BusLine, Institution, MedicalPolicy, Region, bus_line_regions
+
+__all__ = [
+    "AuditEntry", "Account", "Base", "BusLine", "Institution", "MedicalPolicy", "Person",
+    "Region", "bus_line_regions", "utcnow",
+]

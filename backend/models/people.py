@@ -1,0 +1,70 @@
+"""Insured persons (the registry) and login accounts."""
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, BigId, Fen, Timestamp, utcnow
+from .registry import Institution, Region
+
+PERSON_STATUSES = ("active", "suspended")
+ROLES = ("patient", "cashier", "auditor", "admin")
+
+
+class Person(Base):
+    """One insured person. The national ID is kept only as a keyed hash and a masked form."""
+
+    __tablename__ = "persons"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    holder_id: Mapped[str] = mapped_column(String(22), unique=True)  # random pseudonym for codes
+    national_id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    national_id_masked: Mapped[str] = mapped_column(String(18))
+    name: Mapped[str] = mapped_column(String(64))
+    phone: Mapped[str] = mapped_column(String(11))
+    home_region: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    insurance_class: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    personal_account_fen: Mapped[int] = mapped_column(Fen, default=0)
+    transit_wallet_fen: Mapped[int] = mapped_column(Fen, default=0)
+    password_free_limit_fen: Mapped[int] = mapped_column(Fen, default=0)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
+
+    region: Mapped[Region] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("insurance_class IN ('employee', 'resident')", name="class_known"),
+        CheckConstraint("status IN ('active', 'suspended')", name="status_known"),
+        CheckConstraint(
+            "personal_account_fen >= 0 AND password_free_limit_fen >= 0", name="amounts_sane"
+        ),
+    )
+
+    def masked_name(self):
+        """张三 -> 张*, 欧阳娜娜 -> 欧阳**: what a cashier may see."""
+        keep = 2 if len(self.name) >= 4 else 1
+        return self.name[:keep] + "*" * max(1, len(self.name) - keep)
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(10))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
+    institution_code: Mapped[str | None] = mapped_column(ForeignKey("institutions.code"))
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))  # None = whole zone
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+    person: Mapped[Person | None] = relationship()
+    institution: Mapped[Institution | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("role IN ('patient', 'cashier', 'auditor', 'admin')", name="role_known"),
+        CheckConstraint("role <> 'patient' OR person_id IS NOT NULL", name="patient_has_person"),
+        CheckConstraint(
+            "role <> 'cashier' OR institution_code IS NOT NULL", name="cashier_has_institution"
+        ),
+    )

@@ -1,0 +1,59 @@
+"""The one place that turns errors into RFC 9457 problem documents (application/problem+json)."""
+import logging
+
+from flask import g, jsonify
+from werkzeug.exceptions import HTTPException
+
+from .errors import YimaError
+
+PROBLEM_BASE = "https://yima.example/problems/"
+
+# Stable codes for the HTTP errors Werkzeug raises before a view runs.
+HTTP_CODES = {
+    400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 413: "payload_too_large",
+    415: "unsupported_media_type", 422: "validation_failed", 429: "rate_limited",
+    500: "internal_error", 503: "service_unavailable",
+}
+
+
+def problem(status, code, title, detail=None, **extra):
+    body = {
+        "type": PROBLEM_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail or title,
+        "code": code,
+    }
+    request_id = getattr(g, "request_id", None)
+    if request_id:
+        body["request_id"] = request_id
+    body.update(extra)
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def register_error_handlers(app):
+    app.register_error_handler(YimaError, _from_domain)
+    app.register_error_handler(HTTPException, _from_http)
+    app.register_error_handler(Exception, _from_unexpected)
+
+
+def _from_domain(error):
+    return problem(error.status, error.code, error.title, error.detail, **error.extra)
+
+
+def _from_http(error):
+    code = HTTP_CODES.get(error.code, "http_error")
+    response = problem(error.code, code, error.name, error.description)
+    if error.code == 405 and getattr(error, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
+
+
+def _from_unexpected(error):
+    logging.getLogger("yima.errors").exception("unhandled error", extra={"event": "unhandled"})
+    return problem(500, "internal_error", "Internal server error",
+                   "Something went wrong on our side. Quote the request id when reporting it.")

@@ -1,0 +1,1 @@
+"""The insured-person registry: identity rules and the bulk CSV import."""

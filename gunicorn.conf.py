@@ -1,0 +1,26 @@
+"""gunicorn settings for production and for ``make run``.
+
+With REDIS_URL unset, the master starts the embedded Redis before forking, so every worker shares
+one real Redis server (and it stops when the master stops)."""
+import multiprocessing
+import os
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", min(4, multiprocessing.cpu_count() * 2)))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+accesslog = None  # the app writes its own JSON access log with the request id
+errorlog = "-"
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def on_starting(server):
+    if not os.environ.get("REDIS_URL"):
+        from backend.embedded_redis import ensure_embedded_redis
+
+        instance = os.path.abspath(os.environ.get("YIMA_INSTANCE_PATH") or "instance")
+        os.environ["REDIS_URL"] = ensure_embedded_redis(instance)
+        server.log.info("embedded Redis at %s", os.environ["REDIS_URL"])

@@ -1,0 +1,4 @@
+"""WSGI entry point: ``gunicorn -c gunicorn.conf.py wsgi:app`` or ``flask --app wsgi ...``."""
+from backend import create_app
+
+app = create_app()
