@@ -1,9 +1,13 @@
 """Extensions, unbound here and bound to an app in ``create_app``."""
+import sqlite3
+
 import redis
 from flask import current_app
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from .embedded_redis import ensure_embedded_redis
 from .models import Base
@@ -36,3 +40,14 @@ class RedisClient:
 
 
 redis_client = RedisClient()
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    """SQLite: enforce foreign keys, let readers and a writer work side by side, wait on locks."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        for pragma in ("foreign_keys = ON", "journal_mode = WAL", "busy_timeout = 10000",
+                       "synchronous = NORMAL"):
+            cursor.execute("PRAGMA " + pragma)
+        cursor.close()

@@ -27,6 +27,7 @@ STAGE_COLUMNS = (
     "home_region", "insurance_class", "status", "personal_account_fen", "transit_wallet_fen",
     "password_free_limit_fen",
 )
+NOT_UTF8 = "the file is not valid UTF-8 text; save it as UTF-8 (CSV UTF-8) and import again"
 _FEN = re.compile(r"^\d{1,13}$")
 _CLASSES = {"employee", "resident"}
 _STATUSES = {"active", "suspended"}
@@ -107,7 +108,9 @@ def import_persons(connection, stream, *, id_hash_key, on_problem, batch_size=50
         header = next(reader)
     except StopIteration:
         raise BadFile("the file is empty") from None
-    except (csv.Error, UnicodeDecodeError) as error:
+    except UnicodeDecodeError:
+        raise BadFile(NOT_UTF8) from None
+    except csv.Error as error:
         raise BadFile(f"line 1: {error}") from None
     regions = connection.execute(text("SELECT code FROM regions")).scalars().all()
     checker = RowChecker(header, id_hash_key, regions, today)
@@ -126,7 +129,7 @@ def import_persons(connection, stream, *, id_hash_key, on_problem, batch_size=50
         except StopIteration:
             break
         except UnicodeDecodeError:
-            bad(reader.line_num + 1, "not valid UTF-8 text; the rest of the file was not read")
+            bad(reader.line_num + 1, NOT_UTF8 + " (at or after this line)")
             break
         except csv.Error as error:
             bad(reader.line_num, f"unreadable CSV: {error}")

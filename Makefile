@@ -1,0 +1,52 @@
+# Two commands: `make run` serves the demo on http://127.0.0.1:$(PORT); `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app wsgi
+PORT ?= 5000
+export PORT
+
+# The machine's own PostgreSQL and Redis, for `make test-services` (each suite run gets its own
+# database and Redis db number).
+TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/yima_test
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/13
+
+.PHONY: run test test-services setup setup-test browser bench clean
+
+$(VENV)/.run-installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.test-installed: $(VENV)/.run-installed tests/requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+	touch $@
+
+setup: $(VENV)/.run-installed
+
+setup-test: $(VENV)/.test-installed browser
+
+# Browser tests use Debian's Chromium (never a downloaded browser build).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+run: setup
+	$(FLASK) db upgrade
+	$(FLASK) demo seed
+	$(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
+
+test: setup-test
+	$(PY) -m pytest tests
+
+test-services: setup-test
+	YIMA_TEST_DATABASE_URL=$(TEST_DATABASE_URL) YIMA_TEST_REDIS_URL=$(TEST_REDIS_URL) \
+	  $(PY) -m pytest tests
+
+bench: setup-test
+	$(PY) bench/verify_bench.py
+	$(PY) bench/import_bench.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache
