@@ -47,7 +47,7 @@ def registry_import(csv_file):
         try:
             report = import_persons(
                 connection, stream, id_hash_key=current_app.config["ID_HASH_KEY"],
-                on_problem=on_problem, batch_size=current_app.config["IMPORT_BATCH_SIZE"])
+                on_problem=on_problem, chunk_rows=current_app.config["IMPORT_CHUNK_ROWS"])
         except BadFile as error:
             transaction.rollback()
             raise click.ClickException(f"{csv_file}: {error}. Nothing was imported.") from None

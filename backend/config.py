@@ -41,5 +41,5 @@ def from_environment(environ=None):
         "LOG_LEVEL": env.get("YIMA_LOG_LEVEL", "INFO"),
         "SESSION_COOKIE_SECURE": parse_boolean(env.get("YIMA_SECURE_COOKIES")),
         "ID_HASH_KEY": env.get("YIMA_ID_HASH_KEY", ""),
-        "IMPORT_BATCH_SIZE": int_or_default(env.get("YIMA_IMPORT_BATCH_SIZE"), 5000),
+        "IMPORT_CHUNK_ROWS": int_or_default(env.get("YIMA_IMPORT_CHUNK_ROWS"), 100_000),
     }

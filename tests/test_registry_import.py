@@ -127,3 +127,23 @@ def test_optional_columns_and_a_bom_are_accepted(runner, seeded, tmp_path):
     rows = [GOOD[0][:5] + ("suspended", "20000")]
     result = runner.invoke(args=["registry", "import", write_csv(tmp_path, rows, header=header)])
     assert result.exit_code == 0, result.output
+
+
+def test_duplicates_are_found_across_chunks_and_nothing_is_imported(runner, seeded, tmp_path):
+    seeded.config["IMPORT_CHUNK_ROWS"] = 2  # chunks: lines 2-3, 4-5, 6
+    rows = GOOD + [(demo_national_id("310118", "19800101", "088"), "辛", "13800000010", "310118",
+                    "employee", "0", "0"), GOOD[0]]
+    result = runner.invoke(args=["registry", "import", write_csv(tmp_path, rows)])
+    assert result.exit_code == 1, result.output
+    assert "line 6: national_id: the same person as line 2" in result.output
+    assert person_count(seeded) == 12
+
+
+def test_small_chunks_import_the_same_as_one(runner, seeded, tmp_path):
+    seeded.config["IMPORT_CHUNK_ROWS"] = 1
+    result = runner.invoke(args=["registry", "import", write_csv(tmp_path, GOOD)])
+    assert result.exit_code == 0, result.output
+    assert "3 new, 0 updated" in result.output
+    again = runner.invoke(args=["registry", "import", write_csv(tmp_path, GOOD, name="b.csv")])
+    assert "0 new, 3 updated" in again.output
+    assert person_count(seeded) == 15

@@ -1,7 +1,7 @@
 """The declarative base shared by every model. Plain SQLAlchemy: the domain never imports Flask."""
 from datetime import datetime, timezone
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names, so Alembic can alter them on SQLite (batch mode) and PostgreSQL alike.
@@ -20,6 +20,12 @@ BigId = BigInteger().with_variant(Integer, "sqlite")
 Fen = BigInteger
 
 Timestamp = DateTime(timezone=True)
+
+
+def OpaqueId(length):
+    """Random or hashed identifiers: compared byte-wise ("C" collation) on PostgreSQL, which keeps
+    their unique indexes cheap to build and to search."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
 
 
 def utcnow():

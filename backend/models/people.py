@@ -4,7 +4,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, BigId, Fen, Timestamp, utcnow
+from .base import Base, BigId, Fen, OpaqueId, Timestamp, utcnow
 from .registry import Institution, Region
 
 PERSON_STATUSES = ("active", "suspended")
@@ -16,12 +16,12 @@ class Person(Base):
 
     __tablename__ = "persons"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    holder_id: Mapped[str] = mapped_column(String(22), unique=True)  # random pseudonym for codes
-    national_id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    holder_id: Mapped[str] = mapped_column(OpaqueId(22), unique=True)  # random pseudonym for codes
+    national_id_hash: Mapped[str] = mapped_column(OpaqueId(32), unique=True)
     national_id_masked: Mapped[str] = mapped_column(String(18))
     name: Mapped[str] = mapped_column(String(64))
     phone: Mapped[str] = mapped_column(String(11))
-    home_region: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    home_region: Mapped[str] = mapped_column(ForeignKey("regions.code"))
     insurance_class: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(10), default="active")
     personal_account_fen: Mapped[int] = mapped_column(Fen, default=0)

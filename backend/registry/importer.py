@@ -1,18 +1,20 @@
 """Bulk import of insured persons from CSV: streamed, validated row by row, all-or-nothing.
 
-Rows go into a staging table in the same transaction (COPY on PostgreSQL, batched inserts
-elsewhere); one INSERT ... ON CONFLICT then merges them into ``persons``. Any bad row, or a person
-listed twice, rolls everything back. Memory stays flat: nothing is kept per row but the counters.
+Rows go, a chunk at a time, into a staging table in the same transaction (COPY on PostgreSQL,
+batched inserts elsewhere) and an INSERT ... ON CONFLICT merges each chunk into ``persons``. Any bad
+row, or a person listed twice, rolls everything back. Memory stays flat: nothing is kept per row but the counters.
 Balances are opening balances: they are set for new persons and never overwritten by a re-import
 (money changes only through the ledger)."""
 import csv
+import queue
 import re
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import text
 
-from ..models import Person, utcnow
+from ..models import utcnow
 from . import identity
 
 REQUIRED = ("national_id", "name", "phone", "home_region", "insurance_class")
@@ -29,6 +31,7 @@ STAGE_COLUMNS = (
 )
 NOT_UTF8 = "the file is not valid UTF-8 text; save it as UTF-8 (CSV UTF-8) and import again"
 _FEN = re.compile(r"^\d{1,13}$")
+_MONEY_COLUMNS = ("personal_account_fen", "transit_wallet_fen", "password_free_limit_fen")
 _CLASSES = {"employee", "resident"}
 _STATUSES = {"active", "suspended"}
 
@@ -63,9 +66,9 @@ class RowChecker:
             raise BadFile("unknown column(s): " + ", ".join(unknown))
         self.index = {n: i for i, n in enumerate(names)}
         self.width = len(names)
-        self.key = id_hash_key
+        self.hash_id = identity.NationalIdHasher(id_hash_key)
+        self.id_checker = identity.NationalIdChecker(today)
         self.regions = set(region_codes)
-        self.today = today or date.today()
 
     def _get(self, record, name):
         i = self.index.get(name)
@@ -74,11 +77,12 @@ class RowChecker:
     def stage_row(self, line_no, record):
         if len(record) != self.width:
             raise ValueError(f"expected {self.width} fields, found {len(record)}")
-        national_id = identity.normalise_national_id(self._get(record, "national_id"))
-        name, phone = self._get(record, "name"), self._get(record, "phone")
-        region, klass = self._get(record, "home_region"), self._get(record, "insurance_class")
-        status = self._get(record, "status") or "active"
-        reason = (identity.national_id_problem(national_id, self.today)
+        get = self._get
+        national_id = identity.normalise_national_id(get(record, "national_id"))
+        name, phone = get(record, "name"), get(record, "phone")
+        region, klass = get(record, "home_region"), get(record, "insurance_class")
+        status = get(record, "status") or "active"
+        reason = (self.id_checker.problem(national_id)
                   or identity.name_problem(name) or identity.phone_problem(phone))
         if reason:
             raise ValueError(reason)
@@ -89,16 +93,17 @@ class RowChecker:
         if status not in _STATUSES:
             raise ValueError("status: must be active or suspended")
         money = []
-        for column in ("personal_account_fen", "transit_wallet_fen", "password_free_limit_fen"):
-            value = self._get(record, column) or "0"
+        for column in _MONEY_COLUMNS:
+            value = get(record, column) or "0"
             if not _FEN.match(value):
                 raise ValueError(f"{column}: must be a whole number of fen, 0 or more")
             money.append(int(value))
-        return (line_no, identity.new_holder_id(), identity.hash_national_id(self.key, national_id),
+        return (line_no, identity.new_holder_id(), self.hash_id(national_id),
                 identity.mask_national_id(national_id), name, phone, region, klass, status, *money)
 
 
-def import_persons(connection, stream, *, id_hash_key, on_problem, batch_size=5000, today=None):
+def import_persons(connection, stream, *, id_hash_key, on_problem, chunk_rows=100_000,
+                   today=None):
     """Import CSV text from ``stream`` through the SQLAlchemy ``connection`` inside its open
     transaction. Calls ``on_problem(line_no, reason)`` for each bad row. The caller commits only
     when the report is ``ok``; otherwise it rolls back and nothing is imported."""
@@ -114,7 +119,11 @@ def import_persons(connection, stream, *, id_hash_key, on_problem, batch_size=50
         raise BadFile(f"line 1: {error}") from None
     regions = connection.execute(text("SELECT code FROM regions")).scalars().all()
     checker = RowChecker(header, id_hash_key, regions, today)
-    stage = _stage_for(connection, batch_size)
+    count = text("SELECT count(*) FROM persons")
+    before = connection.execute(count).scalar_one()
+    loader = ChunkLoader(connection, chunk_rows)
+    # On PostgreSQL the server merges one chunk while Python checks the next (two cores busy).
+    sink = BackgroundSink(loader) if connection.dialect.name == "postgresql" else loader
 
     def bad(line_no, reason):
         report.bad_rows += 1
@@ -122,125 +131,172 @@ def import_persons(connection, stream, *, id_hash_key, on_problem, batch_size=50
             report.problems.append((line_no, reason))
         on_problem(line_no, reason)
 
-    line_no = 1
+    try:
+        for line_no, record in _records(reader, bad):
+            report.rows += 1
+            try:
+                row = checker.stage_row(line_no, record)
+            except ValueError as error:
+                bad(line_no, str(error))
+                continue
+            if report.ok:  # once a row is bad nothing will be imported: just keep checking
+                sink.add(row)
+    finally:
+        sink.close(flush=report.ok)
+    if report.ok and loader.duplicates:
+        for line, first in _duplicates(connection):
+            bad(line, f"national_id: the same person as line {first}")
+    if report.ok:
+        report.inserted = connection.execute(count).scalar_one() - before
+        report.updated = report.rows - report.inserted
+    loader.drop()
+    return report
+
+
+def _records(reader, bad):
+    """(line number, fields) for each non-blank record; unreadable lines go to ``bad``."""
     while True:
         try:
             record = next(reader)
         except StopIteration:
-            break
+            return
         except UnicodeDecodeError:
             bad(reader.line_num + 1, NOT_UTF8 + " (at or after this line)")
-            break
+            return
         except csv.Error as error:
             bad(reader.line_num, f"unreadable CSV: {error}")
             continue
-        line_no = reader.line_num
-        if not record or (len(record) == 1 and not record[0].strip()):
-            continue  # blank line
-        report.rows += 1
-        try:
-            row = checker.stage_row(line_no, record)
-        except ValueError as error:
-            bad(line_no, str(error))
-            continue
-        if report.ok:
-            stage.add(row)  # once a row is bad nothing will be imported: just keep checking
-    stage.flush()
-    if report.ok:
-        for line, first in _duplicates(connection):
-            bad(line, f"national_id: the same person as line {first}")
-    if report.ok:
-        _merge(connection, report)
-    stage.drop()
-    return report
+        if record and (len(record) > 1 or record[0].strip()):
+            yield reader.line_num, record
 
 
-def _stage_for(connection, batch_size):
-    if connection.dialect.name == "postgresql":
-        return CopyStage(connection)
-    return BatchStage(connection, batch_size)
+class ChunkLoader:
+    """Loads checked rows chunk by chunk into a temporary table and merges each chunk into
+    ``persons`` with INSERT ... ON CONFLICT. A row that meets a person this same import already
+    wrote is a duplicate: the merge skips it (its WHERE is false), and the import fails."""
 
-
-class _Stage:
-    def __init__(self, connection):
+    def __init__(self, connection, chunk_rows):
         self.connection = connection
+        self.chunk_rows = chunk_rows
+        self.pending = []
+        self.run_at = utcnow()
+        self.duplicates = False
         connection.execute(text(
-            "CREATE TEMP TABLE registry_stage (line_no INTEGER, holder_id VARCHAR(22), "
-            "national_id_hash VARCHAR(64), national_id_masked VARCHAR(18), name VARCHAR(64), "
+            "CREATE TEMP TABLE registry_chunk (line_no INTEGER, holder_id VARCHAR(22), "
+            "national_id_hash VARCHAR(32), national_id_masked VARCHAR(18), name VARCHAR(64), "
             "phone VARCHAR(11), home_region VARCHAR(6), insurance_class VARCHAR(10), "
             "status VARCHAR(10), personal_account_fen BIGINT, transit_wallet_fen BIGINT, "
             "password_free_limit_fen BIGINT)"))
+        # Every line's hash, unindexed, to name duplicates if there are any.
+        connection.execute(text(
+            "CREATE TEMP TABLE registry_lines (line_no INTEGER, national_id_hash VARCHAR(32))"))
+
+    def add(self, row):
+        self.pending.append(row)
+        if len(self.pending) >= self.chunk_rows:
+            self.submit(self.pending)
+            self.pending = []
+
+    def close(self, flush=True):
+        if flush and self.pending:
+            self.submit(self.pending)
+        self.pending = []
+
+    def submit(self, rows):
+        """Load and merge a list of checked rows, or (PostgreSQL) their COPY text."""
+        execute = self.connection.execute
+        if isinstance(rows, ChunkText):
+            self._copy(rows)
+        else:
+            execute(_INSERT_CHUNK, [dict(zip(STAGE_COLUMNS, row)) for row in rows])
+        execute(text("INSERT INTO registry_lines SELECT line_no, national_id_hash "
+                     "FROM registry_chunk"))
+        if not self.duplicates:
+            within = execute(text("SELECT count(*) - count(DISTINCT national_id_hash) "
+                                  "FROM registry_chunk")).scalar_one()
+            merged = 0 if within else execute(_MERGE, {"now": self.run_at}).rowcount
+            self.duplicates = merged != len(rows)
+        execute(text("DELETE FROM registry_chunk"))
+
+    def _copy(self, chunk):
+        cursor = self.connection.connection.driver_connection.cursor()
+        with cursor.copy(f"COPY registry_chunk ({', '.join(STAGE_COLUMNS)}) FROM STDIN") as copy:
+            copy.write(chunk)
 
     def drop(self):
-        self.connection.execute(text("DROP TABLE registry_stage"))
+        self.connection.execute(text("DROP TABLE registry_chunk"))
+        self.connection.execute(text("DROP TABLE registry_lines"))
 
 
-class BatchStage(_Stage):
-    def __init__(self, connection, batch_size):
-        super().__init__(connection)
-        self.batch_size = batch_size
-        self.rows = []
-        self.statement = text(
-            f"INSERT INTO registry_stage ({', '.join(STAGE_COLUMNS)}) VALUES "
-            f"({', '.join(':' + c for c in STAGE_COLUMNS)})")
+class ChunkText(str):
+    """Rows in COPY text format: a few bytes per row instead of a tuple of objects. Values never
+    hold tabs, newlines or backslashes (the row checker refuses them), so no escaping is needed."""
+
+    def __new__(cls, lines):
+        chunk = super().__new__(cls, "".join(lines))
+        chunk.rows = len(lines)
+        return chunk
+
+    def __len__(self):
+        return self.rows
+
+
+class BackgroundSink:
+    """Feeds chunks to a loader on a worker thread through a short queue (memory stays bounded).
+    The worker waits on the database most of the time, so Python keeps checking rows meanwhile."""
+
+    def __init__(self, loader):
+        self.loader = loader
+        self.lines = []
+        self.error = None
+        self.queue = queue.Queue(maxsize=1)
+        self.thread = threading.Thread(target=self._work, name="registry-import", daemon=True)
+        self.thread.start()
+
+    def _work(self):
+        while (chunk := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    self.loader.submit(chunk)
+                except BaseException as error:  # handed to the importing thread in close()
+                    self.error = error
 
     def add(self, row):
-        self.rows.append(dict(zip(STAGE_COLUMNS, row)))
-        if len(self.rows) >= self.batch_size:
-            self.flush()
-
-    def flush(self):
-        if self.rows:
-            self.connection.execute(self.statement, self.rows)
-            self.rows = []
-
-
-class CopyStage(_Stage):
-    """Streams rows into the staging table with COPY. Values never contain tabs, newlines or
-    backslashes (the row checker refuses them), so the text format needs no escaping."""
-
-    def __init__(self, connection):
-        super().__init__(connection)
-        cursor = connection.connection.driver_connection.cursor()
-        self.copy_context = cursor.copy(
-            f"COPY registry_stage ({', '.join(STAGE_COLUMNS)}) FROM STDIN")
-        self.copy = self.copy_context.__enter__()
-        self.buffer = []
-
-    def add(self, row):
-        self.buffer.append("\t".join(map(str, row)))
-        if len(self.buffer) >= 2000:
+        self.lines.append("\t".join(map(str, row)) + "\n")
+        if len(self.lines) >= self.loader.chunk_rows:
             self._send()
 
     def _send(self):
-        self.copy.write("\n".join(self.buffer) + "\n")
-        self.buffer = []
+        if self.error is not None:
+            raise self.error
+        self.queue.put(ChunkText(self.lines))
+        self.lines = []
 
-    def flush(self):
-        if self.copy_context is not None:
-            if self.buffer:
-                self._send()
-            self.copy_context.__exit__(None, None, None)
-            self.copy_context = None
+    def close(self, flush=True):
+        if flush and self.lines and self.error is None:
+            self._send()
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+
+_INSERT_CHUNK = text(
+    f"INSERT INTO registry_chunk ({', '.join(STAGE_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + c for c in STAGE_COLUMNS)})")
+_MERGE_COLUMNS = ", ".join(STAGE_COLUMNS[1:])
+_UPDATABLE = ("national_id_masked", "name", "phone", "home_region", "insurance_class", "status",
+              "password_free_limit_fen", "updated_at")
+_MERGE = text(
+    f"INSERT INTO persons ({_MERGE_COLUMNS}, created_at, updated_at) "
+    f"SELECT {_MERGE_COLUMNS}, :now, :now FROM registry_chunk WHERE true ORDER BY national_id_hash "
+    "ON CONFLICT (national_id_hash) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _UPDATABLE)
+    + " WHERE persons.updated_at <> excluded.updated_at")
 
 
 def _duplicates(connection):
     return connection.execute(text(
         "SELECT line_no, first_line FROM (SELECT line_no, "
-        "min(line_no) OVER (PARTITION BY national_id_hash) AS first_line FROM registry_stage) s "
+        "min(line_no) OVER (PARTITION BY national_id_hash) AS first_line FROM registry_lines) s "
         "WHERE line_no <> first_line ORDER BY line_no")).all()
-
-
-def _merge(connection, report):
-    count = text(f"SELECT count(*) FROM {Person.__tablename__}")
-    before = connection.execute(count).scalar_one()
-    columns = ", ".join(STAGE_COLUMNS[1:])
-    updatable = ("national_id_masked", "name", "phone", "home_region", "insurance_class",
-                 "status", "password_free_limit_fen", "updated_at")
-    connection.execute(text(
-        f"INSERT INTO persons ({columns}, created_at, updated_at) "
-        f"SELECT {columns}, :now, :now FROM registry_stage WHERE true "
-        "ON CONFLICT (national_id_hash) DO UPDATE SET "
-        + ", ".join(f"{c} = excluded.{c}" for c in updatable)), {"now": utcnow()})
-    report.inserted = connection.execute(count).scalar_one() - before
-    report.updated = report.rows - report.inserted

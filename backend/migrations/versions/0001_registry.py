@@ -119,8 +119,8 @@ def upgrade():
     )
     op.create_table('persons',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('holder_id', sa.String(length=22), nullable=False),
-    sa.Column('national_id_hash', sa.String(length=64), nullable=False),
+    sa.Column('holder_id', sa.String(length=22).with_variant(sa.String(length=22, collation='C'), 'postgresql'), nullable=False),
+    sa.Column('national_id_hash', sa.String(length=32).with_variant(sa.String(length=32, collation='C'), 'postgresql'), nullable=False),
     sa.Column('national_id_masked', sa.String(length=18), nullable=False),
     sa.Column('name', sa.String(length=64), nullable=False),
     sa.Column('phone', sa.String(length=11), nullable=False),
@@ -140,8 +140,6 @@ def upgrade():
     sa.UniqueConstraint('holder_id', name=op.f('uq_persons_holder_id')),
     sa.UniqueConstraint('national_id_hash', name=op.f('uq_persons_national_id_hash'))
     )
-    with op.batch_alter_table('persons', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_persons_home_region'), ['home_region'], unique=False)
 
     op.create_table('accounts',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -176,8 +174,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_accounts_person_id'))
 
     op.drop_table('accounts')
-    with op.batch_alter_table('persons', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_persons_home_region'))
 
     op.drop_table('persons')
     op.drop_table('medical_policies')
