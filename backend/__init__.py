@@ -37,7 +37,8 @@ def create_app(config=None):
     redis_client.init_app(app)
     register_error_handlers(app)
 
-    from . import cli, ops
+    from . import api, cli, ops, security  # noqa: F401  (security registers the login loaders)
     app.register_blueprint(ops.bp)
+    app.register_blueprint(api.bp)
     cli.register(app)
     return app

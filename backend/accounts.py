@@ -1,4 +1,6 @@
 """Accounts and passwords (scrypt via Werkzeug; the comparison is constant-time)."""
+import functools
+
 from werkzeug.security import check_password_hash, generate_password_hash
 
 
@@ -7,4 +9,14 @@ def hash_password(password):
 
 
 def password_matches(account, password):
-    return account is not None and check_password_hash(account.password_hash, password)
+    """True when ``account`` exists and ``password`` is its password. A missing account still
+    costs one hash check, so the answer time does not tell whether a login exists."""
+    if account is None:
+        check_password_hash(_dummy_hash(), password)
+        return False
+    return check_password_hash(account.password_hash, password)
+
+
+@functools.cache
+def _dummy_hash():
+    return hash_password("no account has this password")

@@ -61,6 +61,17 @@ class Account(Base):
     person: Mapped[Person | None] = relationship()
     institution: Mapped[Institution | None] = relationship()
 
+    # What Flask-Login asks of a user object (kept here without importing it).
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self):
+        return self.active
+
+    def get_id(self):
+        return str(self.id)
+
     __table_args__ = (
         CheckConstraint("role IN ('patient', 'cashier', 'auditor', 'admin')", name="role_known"),
         CheckConstraint("role <> 'patient' OR person_id IS NOT NULL", name="patient_has_person"),

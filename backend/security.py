@@ -1,0 +1,58 @@
+"""Who may call what: session login (Flask-Login), the CSRF token for cookie-authenticated writes,
+and role checks. Secrets are compared in constant time."""
+import functools
+import hmac
+import secrets
+
+from flask import request, session
+from flask_login import current_user
+
+from .errors import Forbidden, Unauthenticated, YimaError
+from .extensions import db, login_manager
+from .models import Account
+
+CSRF_HEADER = "X-CSRF-Token"
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+@login_manager.user_loader
+def load_account(account_id):
+    try:
+        account = db.session.get(Account, int(account_id))
+    except (TypeError, ValueError):
+        return None
+    return account if account is not None and account.active else None
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    raise Unauthenticated("Log in first.")
+
+
+def new_csrf_token():
+    session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def check_csrf():
+    """Before every cookie-authenticated write: the header must carry the session's token."""
+    if request.method not in UNSAFE_METHODS or not current_user.is_authenticated:
+        return
+    expected = session.get("csrf", "")
+    supplied = request.headers.get(CSRF_HEADER, "")
+    if not expected or not hmac.compare_digest(expected.encode(), supplied.encode()):
+        raise YimaError("Send the csrf_token from login in the X-CSRF-Token header.",
+                        code="csrf_failed", status=403, title="CSRF token missing or wrong")
+
+
+def requires_role(*roles):
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                raise Unauthenticated("Log in first.")
+            if current_user.role not in roles:
+                raise Forbidden(f"This needs the {' or '.join(roles)} role.")
+            return view(*args, **kwargs)
+        return wrapped
+    return decorate
