@@ -37,8 +37,9 @@ def create_app(config=None):
     redis_client.init_app(app)
     register_error_handlers(app)
 
-    from . import api, cli, ops, security  # noqa: F401  (security registers the login loaders)
+    from . import api, cli, ops, security, wellknown  # noqa: F401  (security: login loaders)
     app.register_blueprint(ops.bp)
+    app.register_blueprint(wellknown.bp)
     app.register_blueprint(api.bp)
     cli.register(app)
     return app

@@ -13,11 +13,12 @@ from .extensions import db
 
 demo_cli = AppGroup("demo", help="Demo data for a zero-setup start.")
 registry_cli = AppGroup("registry", help="The insured-person registry.")
+keys_cli = AppGroup("keys", help="The issuer's signing keys.")
 
 
 def register(app):
-    app.cli.add_command(demo_cli)
-    app.cli.add_command(registry_cli)
+    for group in (demo_cli, registry_cli, keys_cli):
+        app.cli.add_command(group)
 
 
 @demo_cli.command("seed")
@@ -64,3 +65,79 @@ def registry_import(csv_file):
         session.flush()
         transaction.commit()
     click.echo(f"Imported {report.rows} row(s): {report.inserted} new, {report.updated} updated.")
+
+
+@keys_cli.command("list")
+def keys_list():
+    """Show every published key and its schedule (no private material)."""
+    from .issuer import locked_ring
+
+    with locked_ring(current_app) as ring:
+        for entry in ring.describe():
+            click.echo("  ".join(f"{k}={v}" for k, v in entry.items()))
+
+
+@keys_cli.command("rotate")
+@click.option("--overlap", type=click.IntRange(min=0), default=None,
+              help="Seconds the new key is published before it signs (default: config).")
+def keys_rotate(overlap):
+    """Publish a new key now; it signs after the overlap. The old key stays published until
+    every credential it signed has expired."""
+    import time
+
+    from .issuer import locked_ring
+
+    now = int(time.time())
+    overlap = current_app.config["KEY_ROTATION_OVERLAP"] if overlap is None else overlap
+    with locked_ring(current_app, now) as ring:
+        new = ring.rotate(now, overlap, current_app.config["CREDENTIAL_LIFETIME"])
+        dropped = ring.prune(now)
+    session = db.session
+    audit.record(session, actor="cli:keys rotate", action="keys.rotate", target_type="key",
+                 target_id=new.kid, detail={"overlap": overlap, "dropped": dropped})
+    session.commit()
+    click.echo(f"New key {new.kid} is published now and signs from {new.signs_from} "
+               f"(in {overlap} s). Dropped: {', '.join(dropped) or 'none'}.")
+
+
+@demo_cli.command("code")
+@click.option("--kind", type=click.Choice(["med", "ss"]), default="med", show_default=True)
+@click.option("--login", default="demo-patient", show_default=True,
+              help="A patient login whose demo phone makes the code.")
+@click.option("--qr", "qr_path", type=click.Path(dir_okay=False, writable=True),
+              help="Also write the code as a QR image (.png or .svg).")
+def demo_code(kind, login, qr_path):
+    """Print a fresh code from a demo phone whose key the server keeps (DEMO ONLY)."""
+    import time
+
+    from sqlalchemy import select
+
+    from .demo.phone import DemoPhone
+    from .extensions import redis_client
+    from .issuer import current_ring
+    from .models import Account
+
+    if not current_app.config["DEMO_MODE"]:
+        raise click.ClickException("Demo phones exist only in demo mode (YIMA_DEMO_MODE=1).")
+    if qr_path and not qr_path.lower().endswith((".png", ".svg")):
+        raise click.ClickException("--qr must name a .png or .svg file.")
+    account = db.session.scalars(select(Account).filter_by(login=login)).first()
+    if account is None or account.role != "patient":
+        raise click.ClickException(f"{login!r} is not a patient login (try demo-patient).")
+    phone = DemoPhone(current_app.config["INSTANCE_PATH"], login)
+    now = int(time.time())
+    issued, replaced = phone.credentials(
+        db.session, redis_client.client(), account=account, ring=current_ring(), now=now,
+        lifetime=current_app.config["CREDENTIAL_LIFETIME"])
+    if replaced:
+        click.echo(f"(demo phone activated for {login}; it replaced phone(s) {replaced})", err=True)
+    code = phone.code(issued[kind], now)
+    click.echo(code)
+    if qr_path:
+        from . import qr
+
+        if qr_path.lower().endswith(".svg"):
+            qr.render_svg(code, qr_path)
+        else:
+            qr.render_png(code, qr_path)
+        click.echo(f"QR written to {qr_path}", err=True)

@@ -41,5 +41,10 @@ def from_environment(environ=None):
         "LOG_LEVEL": env.get("YIMA_LOG_LEVEL", "INFO"),
         "SESSION_COOKIE_SECURE": parse_boolean(env.get("YIMA_SECURE_COOKIES")),
         "ID_HASH_KEY": env.get("YIMA_ID_HASH_KEY", ""),
+        "KEYS_DIR": env.get("YIMA_KEYS_DIR", ""),
+        "SIGNING_KEY_FILE": env.get("YIMA_SIGNING_KEY_FILE", ""),
+        "KEY_ROTATION_OVERLAP": int_or_default(env.get("YIMA_KEY_ROTATION_OVERLAP"), 86_400),
+        "CREDENTIAL_LIFETIME": int_or_default(env.get("YIMA_CREDENTIAL_LIFETIME"), 7 * 86_400),
+        "CODE_WINDOW_STEPS": int_or_default(env.get("YIMA_CODE_WINDOW_STEPS"), 1),
         "IMPORT_CHUNK_ROWS": int_or_default(env.get("YIMA_IMPORT_CHUNK_ROWS"), 100_000),
     }

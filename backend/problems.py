@@ -2,9 +2,12 @@
 import logging
 
 from flask import g, jsonify
+from redis.exceptions import RedisError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .errors import YimaError
+from .tokens.errors import Replayed, TokenError
 
 PROBLEM_BASE = "https://yima.example/problems/"
 
@@ -37,12 +40,21 @@ def problem(status, code, title, detail=None, **extra):
 
 def register_error_handlers(app):
     app.register_error_handler(YimaError, _from_domain)
+    app.register_error_handler(TokenError, _from_token)
     app.register_error_handler(HTTPException, _from_http)
+    app.register_error_handler(RedisError, _backing_service("redis"))
+    app.register_error_handler(OperationalError, _backing_service("database"))
     app.register_error_handler(Exception, _from_unexpected)
 
 
 def _from_domain(error):
     return problem(error.status, error.code, error.title, error.detail, **error.extra)
+
+
+def _from_token(error):
+    """A refused code: 422 (409 when already used), with the token library's stable code."""
+    status = 409 if isinstance(error, Replayed) else 422
+    return problem(status, error.code, error.title, str(error) or error.title)
 
 
 def _from_http(error):
@@ -51,6 +63,17 @@ def _from_http(error):
     if error.code == 405 and getattr(error, "valid_methods", None):
         response.headers["Allow"] = ", ".join(error.valid_methods)
     return response
+
+
+def _backing_service(name):
+    def handler(error):
+        logging.getLogger("yima.errors").warning("%s unavailable: %s", name, type(error).__name__,
+                                                 extra={"event": "backing_service_down"})
+        response = problem(503, "service_unavailable", "Service temporarily unavailable",
+                           f"The {name} is not answering. Nothing was changed; try again shortly.")
+        response.headers["Retry-After"] = "5"
+        return response
+    return handler
 
 
 def _from_unexpected(error):

@@ -31,4 +31,4 @@ def read_json(**fields):
     return body
 
 
-from . import auth  # noqa: E402,F401  (registers the routes)
+from . import auth, devices, revocations, verify  # noqa: E402,F401  (register the routes)

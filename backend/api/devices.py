@@ -1,0 +1,96 @@
+"""Phone activation: challenge, activate (revoking the previous phone), refresh, revoke."""
+import time
+
+from flask import current_app, jsonify
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import audit, credentials
+from ..errors import NotFound
+from ..extensions import db, redis_client
+from ..issuer import current_ring
+from ..models import Device
+from ..security import requires_role
+from . import bp, read_json
+
+
+def _now():
+    return int(time.time())
+
+
+@bp.post("/devices/challenge")
+@requires_role("patient")
+def device_challenge():
+    nonce, ttl = credentials.new_challenge(redis_client.client(), current_user.id)
+    return jsonify(nonce=nonce, expires_in=ttl, server_time=_now())
+
+
+@bp.post("/devices")
+@requires_role("patient")
+def activate_device():
+    body = read_json(public_jwk=dict, nonce=str, signature=str)
+    now = _now()
+    issued = credentials.activate_device(
+        db.session, redis_client.client(), account=current_user, person=current_user.person,
+        public_jwk=body["public_jwk"], nonce=body["nonce"], proof=body["signature"],
+        ring=current_ring(), now=now, lifetime=current_app.config["CREDENTIAL_LIFETIME"],
+        label=str(body.get("label", "")))
+    audit.record(db.session, actor=current_user.login, action="device.activate",
+                 target_type="device", target_id=issued.device.id,
+                 detail={"replaced": issued.revoked_devices})
+    db.session.commit()
+    return jsonify(_issued(issued, now)), 201
+
+
+@bp.post("/devices/refresh")
+@requires_role("patient")
+def refresh_device():
+    body = read_json(device_id=int, nonce=str, signature=str)
+    now = _now()
+    issued = credentials.refresh_device(
+        db.session, redis_client.client(), account=current_user, device_id=body["device_id"],
+        nonce=body["nonce"], proof=body["signature"], ring=current_ring(), now=now,
+        lifetime=current_app.config["CREDENTIAL_LIFETIME"])
+    db.session.commit()
+    return jsonify(_issued(issued, now))
+
+
+@bp.get("/devices")
+@requires_role("patient")
+def list_devices():
+    devices = db.session.scalars(select(Device).filter_by(account_id=current_user.id)
+                                 .order_by(Device.id))
+    return jsonify(devices=[_describe(d) for d in devices])
+
+
+@bp.post("/devices/<int:device_id>/revoke")
+@requires_role("patient")
+def revoke_device(device_id):
+    """Lost phone: from any browser, the account holder revokes a phone of theirs."""
+    device = db.session.get(Device, device_id)
+    if device is None or device.account_id != current_user.id:
+        raise NotFound("No such phone on this account.", code="device_not_found")
+    count = credentials.revoke_device(db.session, device, "lost_or_replaced", _now())
+    audit.record(db.session, actor=current_user.login, action="device.revoke",
+                 target_type="device", target_id=device.id, detail={"credentials": count})
+    db.session.commit()
+    return jsonify(device=_describe(device), revoked_credentials=count)
+
+
+def _issued(issued, now):
+    body = {
+        "device": _describe(issued.device),
+        "credentials": issued.credentials,
+        "expires_at": issued.expires_at,
+        "server_time": now,
+        "revoked_devices": issued.revoked_devices,
+    }
+    if issued.revoked_devices:
+        body["notice"] = ("Your codes on the previous phone no longer work: this phone replaces it.")
+    return body
+
+
+def _describe(device):
+    return {"id": device.id, "alg": device.alg, "holder_role": device.holder_role,
+            "label": device.label, "created_at": credentials.unix(device.created_at),
+            "revoked": device.revoked_at is not None}

@@ -1,0 +1,25 @@
+"""The issuer-signed, versioned revocation list that offline validators cache."""
+import time
+
+from flask import jsonify, request
+
+from .. import credentials
+from ..errors import ValidationFailed
+from ..extensions import db
+from ..issuer import current_ring
+from ..tokens.documents import sign_document
+from . import bp
+
+
+@bp.get("/revocations")
+def revocations():
+    since = request.args.get("since", "0")
+    if not since.isdigit() or len(since) > 18:
+        raise ValidationFailed("since must be a whole number ≥ 0", code="bad_since")
+    now = int(time.time())
+    listing = credentials.revocation_list(db.session, int(since), now)
+    document = sign_document(current_ring(), listing, now)
+    response = jsonify(version=listing["version"], since=listing["since"], jti=listing["jti"],
+                       signed=document)
+    response.headers["Cache-Control"] = "no-cache"
+    return response

@@ -1,0 +1,56 @@
+"""Online verification of a shown code, for a cashier (hospital) or a validator (bus)."""
+import time
+
+from flask import current_app, g, jsonify
+from flask_login import current_user
+
+from .. import audit, credentials
+from ..errors import Forbidden
+from ..extensions import db, redis_client
+from ..issuer import current_ring
+from ..security import requires_role
+from . import bp, read_json
+
+ROLE_CONTEXTS = {"cashier": {"hospital"}, "validator": {"bus"}}
+
+
+@bp.post("/verify")
+@requires_role("cashier", "validator")
+def verify_code():
+    body = read_json(code=str, context=str)
+    context = body["context"]
+    if context in ("hospital", "bus") and context not in ROLE_CONTEXTS[current_user.role]:
+        raise Forbidden(f"A {current_user.role} verifies {next(iter(ROLE_CONTEXTS[current_user.role]))} codes only.",
+                        code="context_not_allowed")
+    institution = current_user.institution if current_user.role == "cashier" else None
+    if institution is not None and not institution.accepts_evoucher:
+        raise Forbidden("This institution does not accept the medical e-voucher yet.",
+                        code="evoucher_not_accepted")
+    guard = credentials.RedisReplayGuard(redis_client.client(),
+                                         current_app.config["CODE_WINDOW_STEPS"])
+    holder = credentials.verify_code(
+        db.session, guard, code=body["code"], context=context, ring=current_ring(),
+        now=int(time.time()), window=current_app.config["CODE_WINDOW_STEPS"])
+    claims = holder.claims
+    answer = {
+        "valid": True,
+        "holder": claims.sub,
+        "kind": claims.knd,
+        "home_region": claims.reg,
+        "insurance_class": holder.person.insurance_class,
+        "family_holder": claims.fam,
+        "step": holder.step,
+        "credential_expires_at": claims.exp,
+    }
+    if current_user.role == "cashier":
+        person = holder.person
+        answer.update(masked_name=person.masked_name(),
+                      home_region_name={"zh": person.region.name_zh, "en": person.region.name_en},
+                      cross_region=person.home_region != institution.region_code,
+                      rules_of=person.home_region)
+        audit.record(db.session, actor=current_user.login, action="person.read",
+                     target_type="person", target_id=person.holder_id,
+                     detail={"via": "verify", "institution": institution.code},
+                     request_id=g.get("request_id"))
+        db.session.commit()
+    return jsonify(answer)

@@ -1,0 +1,213 @@
+"""Activating phones, issuing and revoking credentials, and checking codes online.
+
+Domain code: no Flask. Time (``now``, unix seconds) is always a parameter."""
+import base64
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import select, update
+
+from .errors import Forbidden, NotFound, ValidationFailed, YimaError
+from .models import Credential, Device, Person, Revocation
+from .tokens import errors as token_errors
+from .tokens.credential import Claims, DeviceKey, issue_credential, new_credential_id
+from .tokens.verify import CONTEXT_KINDS, verify
+
+ACTIVATION_LABEL = b"YIMA-ACTIVATE-1"
+CLASS_CODES = {"employee": "emp", "resident": "res"}
+CHALLENGE_TTL = 300
+
+
+def at(unix_seconds):
+    return datetime.fromtimestamp(unix_seconds, timezone.utc)
+
+
+def unix(moment):
+    if moment.tzinfo is None:  # SQLite hands timestamps back naive; they are stored in UTC
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp())
+
+
+def b64url(raw):
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def b64url_decode(text):
+    if not isinstance(text, str) or len(text) > 200:
+        raise ValueError("not base64url")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+# -- activation ------------------------------------------------------------------------------
+
+def new_challenge(store, account_id):
+    """A single-use nonce the phone signs to prove it holds its key."""
+    nonce = b64url(secrets.token_bytes(32))
+    store.setex(f"challenge:{nonce}", CHALLENGE_TTL, str(account_id))
+    return nonce, CHALLENGE_TTL
+
+
+def _take_challenge(store, nonce, account_id):
+    owner = store.getdel(f"challenge:{nonce}") if isinstance(nonce, str) and len(nonce) < 100 else None
+    if owner is None or owner.decode() != str(account_id):
+        raise YimaError("Ask for a new challenge and sign it with the phone's key.",
+                        code="challenge_invalid", status=400, title="Challenge unknown or used")
+
+
+def _device_key(public_jwk):
+    try:
+        return DeviceKey.from_jwk(public_jwk)
+    except (ValueError, TypeError, KeyError) as error:
+        raise ValidationFailed(f"public_jwk: {error}", code="bad_device_key") from None
+
+
+def _check_proof(key, nonce, proof):
+    try:
+        signature = b64url_decode(proof)
+        ok = key.verify(signature, ACTIVATION_LABEL + b64url_decode(nonce))
+    except (ValueError, TypeError):
+        ok = False
+    if not ok:
+        raise YimaError("The signature over the challenge does not match the public key.",
+                        code="bad_device_signature", status=400, title="Proof of possession failed")
+
+
+@dataclass
+class Issued:
+    device: Device
+    credentials: dict  # kind -> compact JWS
+    expires_at: int
+    revoked_devices: list
+
+
+def activate_device(session, store, *, account, person, public_jwk, nonce, proof, ring, now,
+                    lifetime, holder_role="self", label=""):
+    """Bind a new phone to ``person`` and issue it a med and an ss credential.
+
+    A new ``self`` phone replaces the old one: the old phone's credentials are revoked."""
+    if person.status != "active":
+        raise Forbidden("This person's insurance is suspended.", code="person_suspended")
+    _take_challenge(store, nonce, account.id)
+    key = _device_key(public_jwk)
+    _check_proof(key, nonce, proof)
+    replaced = []
+    if holder_role == "self":
+        for old in session.scalars(select(Device).filter_by(
+                person_id=person.id, holder_role="self", revoked_at=None)):
+            revoke_device(session, old, "replaced", now)
+            replaced.append(old.id)
+    device = Device(person_id=person.id, account_id=account.id, holder_role=holder_role,
+                    alg=key.alg, public_jwk=json.dumps(key.jwk(), separators=(",", ":")),
+                    label=label[:60], created_at=at(now))
+    session.add(device)
+    session.flush()
+    issued = _issue(session, device, person, key, ring, now, lifetime)
+    return Issued(device, issued, now + lifetime, replaced)
+
+
+def refresh_device(session, store, *, account, device_id, nonce, proof, ring, now, lifetime):
+    """New credentials for a phone that is still active and still holds its key."""
+    device = session.get(Device, device_id) if isinstance(device_id, int) else None
+    if device is None or device.account_id != account.id:
+        raise NotFound("No such phone on this account.", code="device_not_found")
+    if device.revoked_at is not None:
+        raise YimaError("This phone was revoked; activate it again.", code="device_revoked",
+                        status=409, title="Phone revoked")
+    _take_challenge(store, nonce, account.id)
+    key = _device_key(json.loads(device.public_jwk))
+    _check_proof(key, nonce, proof)
+    issued = _issue(session, device, device.person, key, ring, now, lifetime)
+    return Issued(device, issued, now + lifetime, [])
+
+
+def _issue(session, device, person, key, ring, now, lifetime):
+    issued = {}
+    signing_kid = ring.signing_key(now).kid
+    for kind in ("med", "ss"):
+        claims = Claims(sub=person.holder_id, jti=new_credential_id(), knd=kind,
+                        reg=person.home_region, cls=CLASS_CODES[person.insurance_class],
+                        fam=device.holder_role == "family", iat=now, exp=now + lifetime,
+                        device_key=key)
+        issued[kind] = issue_credential(ring, claims, now)
+        session.add(Credential(jti=claims.jti, device_id=device.id, person_id=person.id,
+                               kind=kind, kid=signing_kid, issued_at=at(now),
+                               expires_at=at(now + lifetime)))
+    return issued
+
+
+# -- revocation ------------------------------------------------------------------------------
+
+def revoke_credentials(session, credentials, reason, now):
+    count = 0
+    for credential in credentials:
+        if credential.revoked_at is None:
+            credential.revoked_at = at(now)
+            session.add(Revocation(jti=credential.jti, reason=reason, revoked_at=at(now),
+                                   expires_at=credential.expires_at))
+            count += 1
+    session.flush()
+    return count
+
+
+def revoke_device(session, device, reason, now):
+    if device.revoked_at is None:
+        device.revoked_at, device.revoke_reason = at(now), reason
+    live = session.scalars(select(Credential).filter_by(device_id=device.id, revoked_at=None))
+    return revoke_credentials(session, list(live), reason, now)
+
+
+def revoke_person(session, person_id, reason, now):
+    """Every phone and credential of a person (lost phone, death, fraud)."""
+    count = 0
+    for device in session.scalars(select(Device).filter_by(person_id=person_id, revoked_at=None)):
+        count += revoke_device(session, device, reason, now)
+    return count
+
+
+def revocation_list(session, since, now):
+    """Revocations with version > ``since`` whose credentials have not expired yet."""
+    rows = session.execute(
+        select(Revocation.version, Revocation.jti).where(
+            Revocation.version > since, Revocation.expires_at > at(now)
+        ).order_by(Revocation.version)).all()
+    latest = session.scalar(select(Revocation.version).order_by(Revocation.version.desc()))
+    return {"iss": "yima", "typ": "revocations", "since": since, "version": latest or 0,
+            "jti": [jti for _, jti in rows], "iat": now}
+
+
+# -- online verification ---------------------------------------------------------------------
+
+class RedisReplayGuard:
+    """First use of (context, jti, step) wins; the key outlives the time window."""
+
+    def __init__(self, client, window):
+        self.client = client
+        self.ttl = (2 * window + 1) * 30 + 30
+
+    def first_use(self, context, jti, step):
+        return bool(self.client.set(f"seen:{context}:{jti}:{step}", 1, nx=True, ex=self.ttl))
+
+
+@dataclass
+class VerifiedHolder:
+    claims: Claims
+    step: int
+    person: Person
+    credential: Credential
+
+
+def verify_code(session, guard, *, code, context, ring, now, window):
+    if context not in CONTEXT_KINDS:
+        raise ValidationFailed("context must be hospital or bus", code="bad_context")
+
+    def is_revoked(jti):
+        credential = session.get(Credential, jti)
+        return credential is None or credential.revoked_at is not None
+
+    verified = verify(code, issuer_keys=ring.public_keys(now), expected_kind=CONTEXT_KINDS[context],
+                      now=now, window=window, is_revoked=is_revoked,
+                      replay_guard=lambda jti, step: guard.first_use(context, jti, step))
+    credential = session.get(Credential, verified.claims.jti)
+    return VerifiedHolder(verified.claims, verified.step, credential.device.person, credential)
