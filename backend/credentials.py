@@ -45,7 +45,7 @@ def b64url_decode(text):
 def new_challenge(store, account_id):
     """A single-use nonce the phone signs to prove it holds its key."""
     nonce = b64url(secrets.token_bytes(32))
-    store.setex(f"challenge:{nonce}", CHALLENGE_TTL, str(account_id))
+    store.set(f"challenge:{nonce}", str(account_id), ex=CHALLENGE_TTL)
     return nonce, CHALLENGE_TTL
 
 

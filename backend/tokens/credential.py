@@ -1,0 +1,162 @@
+"""Credentials: device keys, claims, the canonical payload (spec §2) and issuing with PyJWT."""
+import base64
+import re
+import secrets
+from dataclasses import dataclass
+
+import jwt
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+KINDS = ("med", "ss")
+CLASSES = ("emp", "res")
+_REGION = re.compile(r"^\d{6}$")
+_B64URL = re.compile(r"^[A-Za-z0-9_-]*$")
+
+
+def b64url(raw):
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def b64url_decode(text):
+    if not isinstance(text, str) or not _B64URL.match(text) or len(text) % 4 == 1:
+        raise ValueError("not base64url")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def new_pseudonym():
+    return b64url(secrets.token_bytes(8))
+
+
+def new_credential_id():
+    return b64url(secrets.token_bytes(8))
+
+
+class DeviceKey:
+    """A phone's public key: Ed25519 (32 raw bytes) or P-256 (carried compressed, 33 bytes)."""
+
+    def __init__(self, alg, public_key):
+        self.alg = alg
+        self.public_key = public_key
+
+    def __repr__(self):
+        return f"DeviceKey({self.alg}, {b64url(self.packed())})"
+
+    def __eq__(self, other):
+        return isinstance(other, DeviceKey) and self.packed() == other.packed()
+
+    @classmethod
+    def from_raw(cls, alg, raw):
+        """Ed25519 raw key, or a P-256 SEC1 point (compressed or not). ValueError if invalid."""
+        if alg == "Ed25519":
+            if len(raw) != 32:
+                raise ValueError("an Ed25519 key is 32 bytes")
+            return cls(alg, Ed25519PublicKey.from_public_bytes(raw))
+        if alg == "P-256":
+            if len(raw) not in (33, 65):
+                raise ValueError("a P-256 point is 33 or 65 bytes")
+            return cls(alg, ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw))
+        raise ValueError("device key must be Ed25519 or P-256")
+
+    @classmethod
+    def from_jwk(cls, jwk):
+        if not isinstance(jwk, dict):
+            raise ValueError("a JWK is a JSON object")
+        if jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519":
+            return cls.from_raw("Ed25519", b64url_decode(jwk.get("x")))
+        if jwk.get("kty") == "EC" and jwk.get("crv") == "P-256":
+            x, y = b64url_decode(jwk.get("x")), b64url_decode(jwk.get("y"))
+            if len(x) != 32 or len(y) != 32:
+                raise ValueError("P-256 coordinates are 32 bytes each")
+            return cls.from_raw("P-256", b"\x04" + x + y)
+        raise ValueError("device key must be an Ed25519 (OKP) or P-256 (EC) JWK")
+
+    def packed(self):
+        if self.alg == "Ed25519":
+            return self.public_key.public_bytes(serialization.Encoding.Raw,
+                                                serialization.PublicFormat.Raw)
+        return self.public_key.public_bytes(serialization.Encoding.X962,
+                                            serialization.PublicFormat.CompressedPoint)
+
+    def jwk(self):
+        if self.alg == "Ed25519":
+            return {"kty": "OKP", "crv": "Ed25519", "x": b64url(self.packed())}
+        numbers = self.public_key.public_numbers()
+        return {"kty": "EC", "crv": "P-256", "x": b64url(numbers.x.to_bytes(32, "big")),
+                "y": b64url(numbers.y.to_bytes(32, "big"))}
+
+    def verify(self, signature, message):
+        if len(signature) != 64:
+            return False
+        try:
+            if self.alg == "Ed25519":
+                self.public_key.verify(signature, message)
+            else:
+                r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+                self.public_key.verify(encode_dss_signature(r, s), message, ec.ECDSA(hashes.SHA256()))
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
+
+@dataclass(frozen=True)
+class Claims:
+    sub: str
+    jti: str
+    knd: str
+    reg: str
+    cls: str
+    fam: bool
+    iat: int
+    exp: int
+    device_key: DeviceKey
+
+    def check(self):
+        for name in ("sub", "jti"):
+            if len(b64url_decode(getattr(self, name))) != 8:
+                raise ValueError(f"{name} must be 8 bytes, base64url")
+        if self.knd not in KINDS or self.cls not in CLASSES or not _REGION.match(self.reg):
+            raise ValueError("kind, class or region out of range")
+        if not 0 < self.iat < self.exp < 2 ** 32:
+            raise ValueError("need 0 < iat < exp < 2^32")
+        return self
+
+
+def _json_string(value):
+    return '"' + value + '"'  # values are base64url, digits or fixed words: nothing to escape
+
+
+def _jwk_json(jwk):
+    return "{" + ",".join(f'"{k}":"{v}"' for k, v in jwk.items()) + "}"
+
+
+def canonical_payload(claims):
+    """The exact payload bytes of spec §2 (member order fixed, no whitespace)."""
+    parts = [f'"iss":"yima"', f'"sub":{_json_string(claims.sub)}', f'"jti":{_json_string(claims.jti)}',
+             f'"knd":"{claims.knd}"', f'"reg":"{claims.reg}"', f'"cls":"{claims.cls}"']
+    if claims.fam:
+        parts.append('"fam":true')
+    parts += [f'"iat":{claims.iat}', f'"exp":{claims.exp}',
+              '"cnf":{"jwk":' + _jwk_json(claims.device_key.jwk()) + "}"]
+    return ("{" + ",".join(parts) + "}").encode("ascii")
+
+
+def canonical_header(kid):
+    return ('{"alg":"EdDSA","kid":"' + kid + '"}').encode("ascii")
+
+
+def issue_credential(ring, claims, now):
+    """Sign ``claims`` with the ring's current key: a standard compact JWS (PyJWT, EdDSA)."""
+    key = ring.signing_key(now)
+    payload = canonical_payload(claims.check())
+    token = jwt.api_jws.PyJWS().encode(payload, key.private_key, algorithm="EdDSA",
+                                       headers={"kid": key.kid, "typ": None})
+    header_b64, payload_b64, _ = token.split(".")
+    # The spec fixes the header and payload bytes; make sure PyJWT did not reformat them.
+    if b64url_decode(header_b64) != canonical_header(key.kid) or \
+            b64url_decode(payload_b64) != payload:
+        raise RuntimeError("PyJWT changed the canonical header or payload")
+    return token

@@ -1,0 +1,57 @@
+"""Checking a code, in the order of spec §4. Time is a parameter."""
+from dataclasses import dataclass
+
+import jwt
+
+from .code import device_message, decode_code, step_at
+from .credential import Claims
+from .errors import (BadDeviceSignature, BadSignature, CodeExpired, CodeNotYetValid,
+                     CredentialExpired, CredentialNotYetValid, Malformed, Replayed, Revoked,
+                     UnknownKey, WrongKind)
+
+CONTEXT_KINDS = {"hospital": "med", "bus": "ss"}
+_JWS = jwt.api_jws.PyJWS(algorithms=["EdDSA"])
+
+
+@dataclass(frozen=True)
+class VerifiedCode:
+    claims: Claims
+    step: int
+
+
+def verify(code, *, issuer_keys, expected_kind, now, window=1, is_revoked=lambda jti: False,
+           replay_guard=None):
+    """Return the verified claims, or raise the ``TokenError`` of the first failing check.
+
+    ``issuer_keys``: kid -> Ed25519 public key; ``is_revoked(jti)``; ``replay_guard(jti, step)``
+    returns True on first use (online verifiers), or None to skip the replay check."""
+    decoded = decode_code(code)  # 1: malformed
+    key = issuer_keys.get(decoded.kid)
+    if key is None:  # 2
+        raise UnknownKey(f"kid {decoded.kid} is not in the key set")
+    try:  # 3: the expanded standard JWS, through PyJWT
+        _JWS.decode(decoded.jws(), key, algorithms=["EdDSA"])
+    except jwt.InvalidSignatureError:
+        raise BadSignature() from None
+    except jwt.PyJWTError as error:
+        raise Malformed(str(error)) from None
+    claims = decoded.unverified_claims  # verified from here on
+    if now >= claims.exp:  # 4
+        raise CredentialExpired()
+    if now < claims.iat - window * 30:
+        raise CredentialNotYetValid()
+    if claims.knd != expected_kind:  # 5
+        raise WrongKind(f"a {claims.knd} code where a {expected_kind} code is expected")
+    message = device_message(decoded.jti_raw, claims.knd, decoded.step)
+    if not claims.device_key.verify(decoded.device_signature, message):  # 6
+        raise BadDeviceSignature()
+    offset = decoded.step - step_at(now)  # 7
+    if offset < -window:
+        raise CodeExpired()
+    if offset > window:
+        raise CodeNotYetValid()
+    if is_revoked(claims.jti):  # 8
+        raise Revoked()
+    if replay_guard is not None and not replay_guard(claims.jti, decoded.step):  # 9
+        raise Replayed()
+    return VerifiedCode(claims, decoded.step)
