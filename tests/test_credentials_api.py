@@ -202,3 +202,26 @@ def test_demo_code_prints_a_code_the_cashier_accepts(seeded, runner, cashier, tm
     assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
     assert cashier(code).status_code == 200
     assert runner.invoke(args=["demo", "code", "--login", "demo-cashier"]).exit_code != 0
+
+
+def test_admin_revokes_one_credential_or_a_whole_person(seeded, patient, cashier):
+    client, csrf = patient
+    phone = Phone()
+    phone.activate(client, csrf)
+    jti = jwt.decode(phone.credentials["med"], options={"verify_signature": False})["jti"]
+    holder = jwt.decode(phone.credentials["med"], options={"verify_signature": False})["sub"]
+    admin = seeded.test_client()
+    admin_csrf = login(admin, "demo-admin")
+    one = admin.post(f"/api/v1/admin/credentials/{jti}/revoke", json={"reason": "fraud"},
+                     headers={"X-CSRF-Token": admin_csrf})
+    assert one.status_code == 200 and one.json["revoked_credentials"] == 1
+    assert cashier(phone.code("med")).json["code"] == "credential_revoked"
+    assert cashier(phone.code("ss"), context="hospital").json["code"] == "wrong_kind"
+    everything = admin.post(f"/api/v1/admin/persons/{holder}/revoke", json={"reason": "lost"},
+                            headers={"X-CSRF-Token": admin_csrf})
+    assert everything.json["revoked_credentials"] == 1  # the ss one was still live
+    assert admin.post("/api/v1/admin/persons/nobody/revoke", json={"reason": "x"},
+                      headers={"X-CSRF-Token": admin_csrf}).status_code == 404
+    denied = client.post(f"/api/v1/admin/persons/{holder}/revoke", json={"reason": "x"},
+                         headers={"X-CSRF-Token": csrf})
+    assert denied.status_code == 403

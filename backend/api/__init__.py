@@ -31,4 +31,4 @@ def read_json(**fields):
     return body
 
 
-from . import auth, devices, revocations, verify  # noqa: E402,F401  (register the routes)
+from . import admin_revocations, auth, devices, revocations, verify  # noqa: E402,F401  (routes)

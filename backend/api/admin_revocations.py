@@ -1,0 +1,48 @@
+"""Revocation by an administrator: one credential, or every phone and credential of a person
+(lost phone reported at the counter, death, fraud). An admin bound to a region acts only on
+persons insured there; the zone admin on everyone."""
+import time
+
+from flask import jsonify
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import audit, credentials
+from ..errors import NotFound
+from ..extensions import db
+from ..models import Credential, Person
+from ..security import requires_role
+from . import bp, read_json
+
+
+def _in_scope(person):
+    return person is not None and current_user.region_code in (None, person.home_region)
+
+
+@bp.post("/admin/credentials/<jti>/revoke")
+@requires_role("admin")
+def admin_revoke_credential(jti):
+    body = read_json(reason=str)
+    credential = db.session.get(Credential, jti) if len(jti) == 11 else None
+    if credential is None or not _in_scope(db.session.get(Person, credential.person_id)):
+        raise NotFound("No such credential in your region.", code="credential_not_found")
+    count = credentials.revoke_credentials(db.session, [credential], body["reason"][:30],
+                                           int(time.time()))
+    audit.record(db.session, actor=current_user.login, action="credential.revoke",
+                 target_type="credential", target_id=jti, detail={"reason": body["reason"][:30]})
+    db.session.commit()
+    return jsonify(revoked_credentials=count)
+
+
+@bp.post("/admin/persons/<holder>/revoke")
+@requires_role("admin")
+def admin_revoke_person(holder):
+    body = read_json(reason=str)
+    person = db.session.scalars(select(Person).filter_by(holder_id=holder)).first()
+    if not _in_scope(person):
+        raise NotFound("No such person in your region.", code="person_not_found")
+    count = credentials.revoke_person(db.session, person.id, body["reason"][:30], int(time.time()))
+    audit.record(db.session, actor=current_user.login, action="person.revoke_all",
+                 target_type="person", target_id=holder, detail={"reason": body["reason"][:30]})
+    db.session.commit()
+    return jsonify(revoked_credentials=count)
