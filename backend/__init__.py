@@ -4,7 +4,7 @@ import os
 from flask import Flask
 
 from . import config as config_module
-from .extensions import db, login_manager, migrate, redis_client
+from .extensions import db, limiter, login_manager, migrate, redis_client
 from .instance import ensure_instance_folder, read_or_create_secret
 from .logs import configure_logging
 from .problems import register_error_handlers
@@ -35,6 +35,11 @@ def create_app(config=None):
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
     login_manager.init_app(app)
     redis_client.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", redis_client.limiter_storage_uri(app))
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # The embedded Redis must be up before the limiter's own before_request counts anything.
+    app.before_request(redis_client.ensure_started)
+    limiter.init_app(app)
     register_error_handlers(app)
 
     from . import api, cli, ops, security, wellknown  # noqa: F401  (security: login loaders)

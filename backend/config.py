@@ -46,5 +46,7 @@ def from_environment(environ=None):
         "KEY_ROTATION_OVERLAP": int_or_default(env.get("YIMA_KEY_ROTATION_OVERLAP"), 86_400),
         "CREDENTIAL_LIFETIME": int_or_default(env.get("YIMA_CREDENTIAL_LIFETIME"), 7 * 86_400),
         "CODE_WINDOW_STEPS": int_or_default(env.get("YIMA_CODE_WINDOW_STEPS"), 1),
+        "LOGIN_RATE_LIMIT": env.get("YIMA_LOGIN_RATE_LIMIT", "10 per minute"),
+        "OTP_RATE_LIMIT": env.get("YIMA_OTP_RATE_LIMIT", "5 per 10 minutes"),
         "IMPORT_CHUNK_ROWS": int_or_default(env.get("YIMA_IMPORT_CHUNK_ROWS"), 100_000),
     }

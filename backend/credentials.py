@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from .errors import Forbidden, NotFound, ValidationFailed, YimaError
 from .models import Credential, Device, Person, Revocation
@@ -83,22 +83,25 @@ class Issued:
 
 
 def activate_device(session, store, *, account, person, public_jwk, nonce, proof, ring, now,
-                    lifetime, holder_role="self", label=""):
+                    lifetime, grant=None, label=""):
     """Bind a new phone to ``person`` and issue it a med and an ss credential.
 
-    A new ``self`` phone replaces the old one: the old phone's credentials are revoked."""
+    A new phone replaces the old one: the person's previous own phone, or with a family ``grant``
+    the member's previous phone for that grant. The replaced phone's credentials are revoked."""
+    holder_role = "self" if grant is None else "family"
     if person.status != "active":
         raise Forbidden("This person's insurance is suspended.", code="person_suspended")
     _take_challenge(store, nonce, account.id)
     key = _device_key(public_jwk)
     _check_proof(key, nonce, proof)
     replaced = []
-    if holder_role == "self":
-        for old in session.scalars(select(Device).filter_by(
-                person_id=person.id, holder_role="self", revoked_at=None)):
-            revoke_device(session, old, "replaced", now)
-            replaced.append(old.id)
+    previous = select(Device).filter_by(person_id=person.id, holder_role="self", revoked_at=None) \
+        if grant is None else select(Device).filter_by(grant_id=grant.id, revoked_at=None)
+    for old in session.scalars(previous):
+        revoke_device(session, old, "replaced", now)
+        replaced.append(old.id)
     device = Device(person_id=person.id, account_id=account.id, holder_role=holder_role,
+                    grant_id=grant.id if grant is not None else None,
                     alg=key.alg, public_jwk=json.dumps(key.jwk(), separators=(",", ":")),
                     label=label[:60], created_at=at(now))
     session.add(device)

@@ -3,18 +3,21 @@ import sqlite3
 
 import redis
 from flask import current_app
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from .embedded_redis import ensure_embedded_redis
+from .embedded_redis import ensure_embedded_redis, socket_path
 from .models import Base
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 class RedisClient:
@@ -27,6 +30,16 @@ class RedisClient:
 
     def url(self, app):
         return app.config["REDIS_URL"] or ensure_embedded_redis(app.config["INSTANCE_PATH"])
+
+    def limiter_storage_uri(self, app):
+        """The same Redis for Flask-Limiter, named without starting anything."""
+        url = app.config["REDIS_URL"]
+        if not url:
+            return "redis+unix://" + socket_path(app.config["INSTANCE_PATH"])
+        return "redis+unix://" + url[len("unix://"):] if url.startswith("unix://") else url
+
+    def ensure_started(self):
+        self.client()
 
     def client(self, app=None):
         app = app or current_app

@@ -59,7 +59,10 @@ def _from_token(error):
 
 def _from_http(error):
     code = HTTP_CODES.get(error.code, "http_error")
-    response = problem(error.code, code, error.name, error.description)
+    detail = error.description
+    if error.code == 429:
+        detail = f"Too many attempts (limit: {error.description}). Wait a little and try again."
+    response = problem(error.code, code, error.name, detail)
     if error.code == 405 and getattr(error, "valid_methods", None):
         response.headers["Allow"] = ", ".join(error.valid_methods)
     return response

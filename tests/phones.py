@@ -39,11 +39,12 @@ class Phone:
         r, s = decode_dss_signature(self.key.sign(message, ec.ECDSA(hashes.SHA256())))
         return r.to_bytes(32, "big") + s.to_bytes(32, "big")
 
-    def activate(self, client, csrf, path="/api/v1/devices"):
+    def activate(self, client, csrf, path="/api/v1/devices", extra=None):
         nonce = client.post("/api/v1/devices/challenge", headers={"X-CSRF-Token": csrf}).json["nonce"]
         proof = b64url(self.sign(b"YIMA-ACTIVATE-1" + base64.urlsafe_b64decode(nonce + "=")))
         response = client.post(path, json={"public_jwk": self.jwk(), "nonce": nonce,
-                                           "signature": proof}, headers={"X-CSRF-Token": csrf})
+                                           "signature": proof, **(extra or {})},
+                               headers={"X-CSRF-Token": csrf})
         if response.status_code == 201:
             self.credentials = response.json["credentials"]
             self.device_id = response.json["device"]["id"]

@@ -5,7 +5,7 @@ from ..errors import ValidationFailed
 from ..security import check_csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-CSRF_EXEMPT = {"api.login"}
+CSRF_EXEMPT = {"api.login", "api.signup_code", "api.signup_account"}
 
 
 @bp.before_request
@@ -31,4 +31,5 @@ def read_json(**fields):
     return body
 
 
-from . import admin_revocations, auth, devices, revocations, verify  # noqa: E402,F401  (routes)
+from . import (admin_revocations, auth, devices, family, me, revocations, signup,  # noqa: E402,F401,I001
+               verify)

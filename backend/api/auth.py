@@ -1,17 +1,18 @@
 """Login for API clients and the PWA: a session cookie plus a CSRF token for writes."""
-from flask import jsonify, session
+from flask import current_app, jsonify, session
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from ..accounts import password_matches
 from ..errors import Unauthenticated
-from ..extensions import db
+from ..extensions import db, limiter
 from ..models import Account
 from ..security import new_csrf_token
 from . import bp, read_json
 
 
 @bp.post("/auth/login")
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
 def login():
     body = read_json(login=str, password=str)
     account = db.session.scalars(select(Account).filter_by(login=body["login"].strip())).first()

@@ -5,7 +5,7 @@ from flask import current_app, jsonify
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import audit, credentials
+from .. import audit, credentials, family
 from ..errors import NotFound
 from ..extensions import db, redis_client
 from ..issuer import current_ring
@@ -30,8 +30,12 @@ def device_challenge():
 def activate_device():
     body = read_json(public_jwk=dict, nonce=str, signature=str)
     now = _now()
+    grant = None
+    if body.get("grant_id") is not None:
+        grant = family.active_grant_for(db.session, current_user, body["grant_id"])
     issued = credentials.activate_device(
-        db.session, redis_client.client(), account=current_user, person=current_user.person,
+        db.session, redis_client.client(), account=current_user,
+        person=grant.person if grant else current_user.person, grant=grant,
         public_jwk=body["public_jwk"], nonce=body["nonce"], proof=body["signature"],
         ring=current_ring(), now=now, lifetime=current_app.config["CREDENTIAL_LIFETIME"],
         label=str(body.get("label", "")))
@@ -92,5 +96,6 @@ def _issued(issued, now):
 
 def _describe(device):
     return {"id": device.id, "alg": device.alg, "holder_role": device.holder_role,
+            "grant_id": device.grant_id,
             "label": device.label, "created_at": credentials.unix(device.created_at),
             "revoked": device.revoked_at is not None}

@@ -2,10 +2,13 @@
 from .audit import AuditEntry
 from .base import Base, utcnow
 from .credentials import Credential, Device, Revocation
+from .family import FamilyGrant
 from .people import Account, Person
 from .registry import BusLine, Institution, MedicalPolicy, Region, bus_line_regions
+from .wallet import WalletEntry
 
 __all__ = [
-    "AuditEntry", "Account", "Base", "BusLine", "Credential", "Device", "Revocation", "Institution", "MedicalPolicy", "Person",
-    "Region", "bus_line_regions", "utcnow",
+    "Account", "AuditEntry", "Base", "BusLine", "Credential", "Device", "FamilyGrant",
+    "Institution", "MedicalPolicy", "Person", "Region", "Revocation", "WalletEntry",
+    "bus_line_regions", "utcnow",
 ]

@@ -23,6 +23,7 @@ class Device(Base):
     alg: Mapped[str] = mapped_column(String(8))  # Ed25519 | P-256
     public_jwk: Mapped[str] = mapped_column(Text)  # canonical JSON of docs/token-format.md §2
     label: Mapped[str] = mapped_column(String(60), default="")
+    grant_id: Mapped[int | None] = mapped_column(ForeignKey("family_grants.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(Timestamp)
     revoke_reason: Mapped[str | None] = mapped_column(String(30))

@@ -119,9 +119,6 @@ def import_persons(connection, stream, *, id_hash_key, on_problem, chunk_rows=10
         raise BadFile(f"line 1: {error}") from None
     regions = connection.execute(text("SELECT code FROM regions")).scalars().all()
     checker = RowChecker(header, id_hash_key, regions, today)
-    if connection.dialect.name == "postgresql":
-        # Each chunk is sorted by hash before the merge: keep that sort in memory.
-        connection.execute(text("SET LOCAL work_mem = '64MB'"))
     count = text("SELECT count(*) FROM persons")
     before = connection.execute(count).scalar_one()
     loader = ChunkLoader(connection, chunk_rows)

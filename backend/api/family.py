@@ -1,0 +1,64 @@
+"""Family codes: invite, accept, list and revoke grants."""
+import io
+import time
+
+from flask import jsonify
+from flask_login import current_user
+
+from .. import audit, family, qr
+from ..extensions import db
+from ..security import requires_role
+from . import bp, read_json
+
+
+def _now():
+    return int(time.time())
+
+
+@bp.post("/family/invitations")
+@requires_role("patient")
+def family_invite():
+    grant, code = family.invite(db.session, grantor=current_user, now=_now())
+    svg = io.BytesIO()
+    qr.render_svg("YIMA-FAMILY:" + code.replace("-", ""), svg, version=None, box_size=8)
+    audit.record(db.session, actor=current_user.login, action="family.invite",
+                 target_type="family_grant", target_id=grant.id)
+    db.session.commit()
+    return jsonify(grant=_grant(grant), code=code, qr_svg=svg.getvalue().decode(),
+                   expires_in=family.INVITATION_TTL), 201
+
+
+@bp.post("/family/accept")
+@requires_role("patient")
+def family_accept():
+    body = read_json(code=str)
+    grant = family.accept(db.session, member=current_user, code=body["code"], now=_now())
+    audit.record(db.session, actor=current_user.login, action="family.accept",
+                 target_type="family_grant", target_id=grant.id)
+    db.session.commit()
+    return jsonify(grant=_grant(grant))
+
+
+@bp.get("/family")
+@requires_role("patient")
+def family_list():
+    given, received = family.grants_of(db.session, current_user)
+    return jsonify(given=[_grant(g) for g in given], received=[_grant(g) for g in received])
+
+
+@bp.post("/family/grants/<int:grant_id>/revoke")
+@requires_role("patient")
+def family_revoke(grant_id):
+    grant, count = family.revoke(db.session, account=current_user, grant_id=grant_id, now=_now())
+    audit.record(db.session, actor=current_user.login, action="family.revoke",
+                 target_type="family_grant", target_id=grant.id, detail={"credentials": count})
+    db.session.commit()
+    return jsonify(grant=_grant(grant), revoked_credentials=count)
+
+
+def _grant(grant):
+    """What either side may see: the parent's masked name, the member's masked login."""
+    member = grant.member.login if grant.member else None
+    return {"id": grant.id, "status": grant.status,
+            "holder_masked_name": grant.person.masked_name(),
+            "member": member[:3] + "****" + member[-4:] if member and len(member) == 11 else member}

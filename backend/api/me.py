@@ -1,0 +1,50 @@
+"""A patient's own page: who they are to the fund, balances, history; wallet top-ups."""
+from flask import current_app, jsonify, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import audit, wallet
+from ..extensions import db
+from ..models import WalletEntry
+from ..security import requires_role
+from . import bp, read_json
+
+
+@bp.get("/me")
+@requires_role("patient")
+def me_summary():
+    person = current_user.person
+    entries = db.session.scalars(select(WalletEntry).filter_by(person_id=person.id)
+                                 .order_by(WalletEntry.id.desc()).limit(50)).all()
+    return jsonify(
+        person={"name": person.name, "national_id_masked": person.national_id_masked,
+                "home_region": person.home_region,
+                "home_region_name": {"zh": person.region.name_zh, "en": person.region.name_en},
+                "insurance_class": person.insurance_class, "status": person.status},
+        balances={"personal_account_fen": person.personal_account_fen,
+                  "transit_wallet_fen": person.transit_wallet_fen,
+                  "password_free_limit_fen": person.password_free_limit_fen},
+        settlements=[],  # filled by the hospital counter (issue 6)
+        rides=[],  # filled by the bus validators (issue 7)
+        wallet=[{"id": e.id, "kind": e.kind, "amount_fen": e.amount_fen,
+                 "balance_after_fen": e.balance_after_fen, "at": e.created_at.isoformat()}
+                for e in entries])
+
+
+@bp.post("/wallet/topups")
+@requires_role("patient")
+def wallet_top_up():
+    body = read_json(amount_fen=int)
+    provider = current_app.extensions.get("yima_payments", wallet.DemoPaymentProvider())
+    entry, created = wallet.top_up(db.session, provider, person_id=current_user.person_id,
+                                   amount_fen=body["amount_fen"],
+                                   idempotency_key=request.headers.get("Idempotency-Key", ""))
+    if created:
+        audit.record(db.session, actor=current_user.login, action="wallet.topup",
+                     target_type="wallet_entry", target_id=entry.id,
+                     detail={"amount_fen": entry.amount_fen})
+    db.session.commit()
+    return jsonify(entry={"id": entry.id, "amount_fen": entry.amount_fen,
+                          "balance_after_fen": entry.balance_after_fen,
+                          "provider": provider.name, "provider_ref": entry.provider_ref},
+                   replayed=not created), 201 if created else 200
