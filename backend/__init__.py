@@ -42,8 +42,9 @@ def create_app(config=None):
     limiter.init_app(app)
     register_error_handlers(app)
 
-    from . import api, cli, ops, security, wellknown  # noqa: F401  (security: login loaders)
+    from . import api, cli, ops, security, web, wellknown  # noqa: F401  (security: loaders)
     app.register_blueprint(ops.bp)
+    app.register_blueprint(web.bp)
     app.register_blueprint(wellknown.bp)
     app.register_blueprint(api.bp)
     cli.register(app)

@@ -1,0 +1,35 @@
+// Talking to the API: JSON in and out, the CSRF token on writes, problem documents as ApiError.
+let csrfToken = sessionStorage.getItem("yima.csrf") || "";
+
+export class ApiError extends Error {
+  constructor(status, code, detail) {
+    super(detail || code);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export function setCsrf(token) {
+  csrfToken = token || "";
+  sessionStorage.setItem("yima.csrf", csrfToken);
+}
+
+export async function call(method, path, body, headers = {}) {
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken, ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (error) {
+    throw new ApiError(0, "network", "network");
+  }
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) throw new ApiError(response.status, data.code || "http_error", data.detail);
+  return data;
+}
+
+export const get = (path) => call("GET", path);
+export const post = (path, body, headers) => call("POST", path, body, headers);

@@ -1,0 +1,84 @@
+// The app shell: language and elder mode, the service worker, online state and the router.
+import * as api from "./api.js";
+import * as holders from "./holders.js";
+import { apply, currentLanguage, setLanguage } from "./i18n.js";
+import { accountScreen } from "./screens/account.js";
+import { login, signup } from "./screens/auth.js";
+import { codeScreen, stop } from "./screens/code.js";
+import { familyScreen } from "./screens/family.js";
+
+const state = { account: null, online: navigator.onLine };
+
+function setElder(on) {
+  document.body.classList.toggle("elder", on);
+  document.getElementById("elder-toggle").setAttribute("aria-pressed", String(on));
+  localStorage.setItem("yima.elder", on ? "1" : "0");
+}
+
+async function whoAmI() {
+  if (!navigator.onLine) return null;
+  try {
+    const answer = await api.get("/api/v1/auth/me");
+    api.setCsrf(answer.csrf_token);
+    return answer.account;
+  } catch (error) {
+    return null;
+  }
+}
+
+async function route() {
+  stop();
+  const page = location.hash.replace(/^#\/?/, "") || "code";
+  document.getElementById("offline").hidden = navigator.onLine;
+  const stored = (await holders.list()).length > 0;
+  const nav = document.getElementById("nav");
+  nav.hidden = !state.account;
+  for (const link of nav.querySelectorAll("a")) {
+    link.toggleAttribute("aria-current", link.getAttribute("href") === `#/${page}`);
+    if (link.hasAttribute("aria-current")) link.setAttribute("aria-current", "page");
+  }
+  if (!state.account) {
+    // Offline, or the session ended: the codes already on this phone still show.
+    if (page === "code" && stored) return codeScreen({ online: false });
+    if (page === "signup") return signup(loggedIn);
+    return login(loggedIn);
+  }
+  if (page === "family") return familyScreen();
+  if (page === "account") return accountScreen({ onLogout: loggedOut });
+  return codeScreen({ online: navigator.onLine });
+}
+
+function loggedIn(account) {
+  state.account = account;
+  if (location.hash === "#/code") route();
+  else location.hash = "#/code";
+}
+
+async function loggedOut() {
+  state.account = null;
+  await holders.forgetAll();
+  location.hash = "#/login";
+  route();
+}
+
+async function start() {
+  apply(document);
+  setElder(localStorage.getItem("yima.elder") === "1");
+  document.getElementById("lang-toggle").addEventListener("click", () => {
+    setLanguage(currentLanguage() === "en" ? "zh-CN" : "en");
+    route();
+  });
+  document.getElementById("elder-toggle").addEventListener("click", () => {
+    setElder(!document.body.classList.contains("elder"));
+  });
+  window.addEventListener("hashchange", route);
+  window.addEventListener("online", route);
+  window.addEventListener("offline", () => { document.getElementById("offline").hidden = false; });
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
+  }
+  state.account = await whoAmI();
+  await route();
+}
+
+start();
