@@ -26,11 +26,13 @@ setup: $(VENV)/.run-installed
 
 setup-test: $(VENV)/.test-installed browser
 
-# Browser tests use Debian's Chromium (never a downloaded browser build).
+# Browser tests use Debian's Chromium (never a downloaded browser build) and a CJK font, so
+# screenshots show Chinese text as a person would see it.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "microhei"; then \
+	  echo "Installing Debian's chromium and fonts-wqy-microhei for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium fonts-wqy-microhei >/dev/null; fi
 
 run: setup
 	$(FLASK) db upgrade

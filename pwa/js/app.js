@@ -72,7 +72,10 @@ async function start() {
     setElder(!document.body.classList.contains("elder"));
   });
   window.addEventListener("hashchange", route);
-  window.addEventListener("online", route);
+  window.addEventListener("online", async () => {
+    state.account = await whoAmI(); // back online: the session cookie may still be good
+    route();
+  });
   window.addEventListener("offline", () => { document.getElementById("offline").hidden = false; });
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});

@@ -45,3 +45,40 @@ def static_origin():
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def live_server(seeded):
+    """The real app (seeded) served over HTTP on 127.0.0.1 by a threaded WSGI server."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, seeded, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+SCREENSHOTS = os.path.join(ROOT, "tests", "browser", "screenshots")
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
+         "has_touch": True, "locale": "zh-CN"}
+
+
+@pytest.fixture
+def phone_context(browser):
+    """A fresh phone-sized browser profile (its own cookies, IndexedDB and service worker)."""
+    contexts = []
+
+    def make(**overrides):
+        context = browser.new_context(**{**PHONE, **overrides})
+        contexts.append(context)
+        return context
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page, name):
+    os.makedirs(SCREENSHOTS, exist_ok=True)
+    page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=True)
