@@ -10,7 +10,7 @@ import { familyScreen } from "./screens/family.js";
 const state = { account: null, online: navigator.onLine };
 
 function setElder(on) {
-  document.body.classList.toggle("elder", on);
+  document.documentElement.classList.toggle("elder", on);
   document.getElementById("elder-toggle").setAttribute("aria-pressed", String(on));
   localStorage.setItem("yima.elder", on ? "1" : "0");
 }
@@ -69,7 +69,7 @@ async function start() {
     route();
   });
   document.getElementById("elder-toggle").addEventListener("click", () => {
-    setElder(!document.body.classList.contains("elder"));
+    setElder(!document.documentElement.classList.contains("elder"));
   });
   window.addEventListener("hashchange", route);
   window.addEventListener("online", async () => {

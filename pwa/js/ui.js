@@ -43,7 +43,7 @@ export const yuan = (fen) => (fen / 100).toFixed(2);
 
 export function screen(titleKey, ...children) {
   const main = document.getElementById("main");
-  main.replaceChildren(h("h2", { text: t(titleKey) }), ...children);
+  main.replaceChildren(h("h2", { text: t(titleKey) }), ...children.filter((child) => child));
   main.focus({ preventScroll: true });
   return main;
 }
