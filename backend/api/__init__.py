@@ -31,5 +31,5 @@ def read_json(**fields):
     return body
 
 
-from . import (admin_revocations, auth, devices, family, me, revocations, signup,  # noqa: E402,F401,I001
-               verify)
+from . import (admin_revocations, auth, counter, devices, family, me, revocations,  # noqa: E402,F401,I001
+               signup, verify)

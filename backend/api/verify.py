@@ -4,7 +4,7 @@ import time
 from flask import current_app, g, jsonify
 from flask_login import current_user
 
-from .. import audit, credentials
+from .. import audit, credentials, settlements
 from ..errors import Forbidden
 from ..extensions import db, redis_client
 from ..issuer import current_ring
@@ -44,7 +44,11 @@ def verify_code():
     }
     if current_user.role == "cashier":
         person = holder.person
+        answer["scan_id"] = settlements.remember_scan(
+            redis_client.client(), claims=claims, step=holder.step, person_id=person.id,
+            institution_code=institution.code, cashier_id=current_user.id)
         answer.update(masked_name=person.masked_name(),
+                      personal_account_fen=person.personal_account_fen,
                       home_region_name={"zh": person.region.name_zh, "en": person.region.name_en},
                       cross_region=person.home_region != institution.region_code,
                       rules_of=person.home_region)

@@ -1,0 +1,69 @@
+"""The hospital counter: preview and settle a scanned patient's bill, look it up, refund it."""
+import time
+
+from flask import g, jsonify, request
+from flask_login import current_user
+
+from .. import audit, settlements
+from ..errors import NotFound
+from ..extensions import db, redis_client
+from ..models import Settlement
+from ..security import requires_role
+from . import bp, read_json
+
+
+def _institution():
+    return current_user.institution_code
+
+
+@bp.post("/settlements/preview")
+@requires_role("cashier")
+def settlement_preview():
+    body = read_json(scan_id=str, lines=list)
+    person, split = settlements.preview(
+        db.session, redis_client.client(), scan_id=body["scan_id"],
+        institution_code=_institution(), raw_lines=body["lines"], now=int(time.time()),
+        use_account=body.get("use_personal_account", True) is not False)
+    return jsonify(split=split.as_dict(), rules_of=person.home_region,
+                   personal_account_before_fen=person.personal_account_fen)
+
+
+@bp.post("/settlements")
+@requires_role("cashier")
+def settlement_create():
+    body = read_json(scan_id=str, lines=list)
+    settlement, created = settlements.settle(
+        db.session, redis_client.client(), scan_id=body["scan_id"],
+        institution_code=_institution(), cashier_id=current_user.id, raw_lines=body["lines"],
+        idempotency_key=request.headers.get("Idempotency-Key", ""), now=int(time.time()),
+        use_account=body.get("use_personal_account", True) is not False)
+    if created:
+        audit.record(db.session, actor=current_user.login, action="settlement.create",
+                     target_type="settlement", target_id=settlement.id,
+                     detail={"total_fen": settlement.total_fen}, request_id=g.get("request_id"))
+    db.session.commit()
+    return jsonify(settlement=settlements.describe(settlement), replayed=not created), \
+        201 if created else 200
+
+
+@bp.get("/settlements/<int:settlement_id>")
+@requires_role("cashier")
+def settlement_show(settlement_id):
+    settlement = db.session.get(Settlement, settlement_id)
+    if settlement is None or settlement.institution_code != _institution():
+        raise NotFound("No such settlement at this institution.", code="settlement_not_found")
+    return jsonify(settlement=settlements.describe(settlement))
+
+
+@bp.post("/settlements/<int:settlement_id>/refund")
+@requires_role("cashier")
+def settlement_refund(settlement_id):
+    body = read_json(reason=str)
+    reversal = settlements.refund(db.session, settlement_id=settlement_id,
+                                  institution_code=_institution(), cashier_id=current_user.id,
+                                  reason=body["reason"], now=int(time.time()))
+    audit.record(db.session, actor=current_user.login, action="settlement.refund",
+                 target_type="settlement", target_id=settlement_id,
+                 detail={"refund_id": reversal.id}, request_id=g.get("request_id"))
+    db.session.commit()
+    return jsonify(refund=settlements.describe(reversal)), 201
