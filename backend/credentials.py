@@ -143,15 +143,19 @@ def _issue(session, device, person, key, ring, now, lifetime):
 # -- revocation ------------------------------------------------------------------------------
 
 def revoke_credentials(session, credentials, reason, now):
-    count = 0
+    from .oversight import check_revoked_credentials  # here: oversight builds on this module
+
+    revoked = []
     for credential in credentials:
         if credential.revoked_at is None:
             credential.revoked_at = at(now)
             session.add(Revocation(jti=credential.jti, reason=reason, revoked_at=at(now),
                                    expires_at=credential.expires_at))
-            count += 1
+            revoked.append(credential.jti)
     session.flush()
-    return count
+    if revoked:
+        check_revoked_credentials(session, revoked, now)
+    return len(revoked)
 
 
 def revoke_device(session, device, reason, now):

@@ -4,7 +4,7 @@ import functools
 import hmac
 import secrets
 
-from flask import request, session
+from flask import g, request, session
 from flask_login import current_user
 
 from .errors import Forbidden, Unauthenticated, YimaError
@@ -24,6 +24,20 @@ def load_account(account_id):
     return account if account is not None and account.active else None
 
 
+@login_manager.request_loader
+def load_api_client(req):
+    """Hospital information systems: ``Authorization: Bearer yk_...`` (no cookie, no CSRF)."""
+    header = req.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    from .oversight import account_for_key
+
+    account = account_for_key(db.session, header[len("Bearer "):].strip())
+    if account is not None:
+        g.api_key_client = True
+    return account
+
+
 @login_manager.unauthorized_handler
 def unauthorized():
     raise Unauthenticated("Log in first.")
@@ -36,7 +50,8 @@ def new_csrf_token():
 
 def check_csrf():
     """Before every cookie-authenticated write: the header must carry the session's token."""
-    if request.method not in UNSAFE_METHODS or not current_user.is_authenticated:
+    if request.method not in UNSAFE_METHODS or not current_user.is_authenticated \
+            or g.get("api_key_client"):
         return
     expected = session.get("csrf", "")
     supplied = request.headers.get(CSRF_HEADER, "")

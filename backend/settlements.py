@@ -5,19 +5,19 @@ after scanning. Settling takes the scan, the bill and an Idempotency-Key: the sa
 same settlement; the same code cannot settle twice (a database unique key stands behind it)."""
 import json
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import benefits
+from . import benefits, oversight
+from .benefits import CHINA
 from .credentials import at
 from .errors import Conflict, Forbidden, NotFound, ValidationFailed, YimaError
 from .models import BenefitCounter, Institution, Person, Settlement, SettlementLine
 from .wallet import check_idempotency_key
 
 SCAN_TTL = 900
-CHINA = timezone(timedelta(hours=8))
 MAX_LINES, MAX_LINE_FEN = 100, 100_000_000  # ¥1,000,000 a line is already absurd for outpatients
 
 
@@ -117,6 +117,7 @@ def settle(session, store, *, scan_id, institution_code, cashier_id, raw_lines, 
         raise Conflict("This code has already paid a bill. Ask the patient for a fresh code.",
                        code="code_already_settled") from None
     _move(session, person.id, counter, split, 1)
+    oversight.check_settlement(session, settlement)
     return settlement, True
 
 

@@ -3,13 +3,14 @@ from .audit import AuditEntry
 from .base import Base, utcnow
 from .credentials import Credential, Device, Revocation
 from .family import FamilyGrant
+from .oversight import ApiKey, AuditFlag
 from .people import Account, Person
 from .settlement import BenefitCounter, Settlement, SettlementLine
 from .registry import BusLine, Institution, MedicalPolicy, Region, bus_line_regions
 from .wallet import WalletEntry
 
 __all__ = [
-    "Account", "AuditEntry", "Base", "BenefitCounter", "BusLine", "Credential", "Device",
+    "Account", "ApiKey", "AuditEntry", "AuditFlag", "Base", "BenefitCounter", "BusLine", "Credential", "Device",
     "FamilyGrant", "Institution", "MedicalPolicy", "Person", "Region", "Revocation", "Settlement",
     "SettlementLine", "WalletEntry", "bus_line_regions", "utcnow",
 ]

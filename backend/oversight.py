@@ -1,0 +1,158 @@
+"""What the funds and admins use to watch the counters: hospital-system API keys, the joint-audit
+rules (联审互查) and the cross-region clearing report (清算). No Flask."""
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, func, select
+
+from .accounts import hash_password
+from .credentials import at
+from .errors import NotFound, ValidationFailed
+from .models import Account, ApiKey, AuditFlag, Institution, Region, Settlement
+from .benefits import CHINA
+
+KEY_PREFIX = "yk_"
+
+# -- hospital-system keys --------------------------------------------------------------------
+
+
+def _digest(secret):
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_api_key(session, *, institution_code, label, created_by):
+    institution = session.get(Institution, institution_code)
+    if institution is None:
+        raise NotFound("No such institution.", code="institution_not_found")
+    prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+    account = Account(login=f"his:{institution_code}:{prefix}", role="cashier",
+                      institution_code=institution_code,
+                      password_hash=hash_password(secrets.token_urlsafe(32)))  # never used
+    session.add(account)
+    session.flush()
+    key = ApiKey(prefix=prefix, secret_hash=_digest(secret), account_id=account.id,
+                 institution_code=institution_code, label=label[:60], created_by=created_by)
+    session.add(key)
+    session.flush()
+    return key, f"{KEY_PREFIX}{prefix}_{secret}"
+
+
+def account_for_key(session, presented):
+    """The service account behind a presented key, or None. Constant-time on the secret."""
+    if not presented.startswith(KEY_PREFIX) or presented.count("_") < 2:
+        return None
+    prefix, _, secret = presented[len(KEY_PREFIX):].partition("_")
+    key = session.scalars(select(ApiKey).filter_by(prefix=prefix)).first()
+    if key is None or key.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(key.secret_hash, _digest(secret)):
+        return None
+    return key.account if key.account.active else None
+
+
+def revoke_api_key(session, key_id, now):
+    key = session.get(ApiKey, key_id) if isinstance(key_id, int) else None
+    if key is None:
+        raise NotFound("No such API key.", code="api_key_not_found")
+    key.revoked_at = at(now)
+    key.account.active = False
+    return key
+
+
+# -- joint audit -----------------------------------------------------------------------------
+
+RULES = {
+    "two_places_30_min": "same holder at two institutions within 30 minutes",
+    "over_3_a_day": "more than 3 settlements for one holder in a day",
+    "bill_over_threshold": "a bill over the insured region's threshold",
+    "revoked_same_day": "paid with a credential revoked the same day",
+}
+
+
+def _flag(session, settlement, rule, detail=""):
+    exists = session.scalars(select(AuditFlag).filter_by(settlement_id=settlement.id, rule=rule)).first()
+    if exists is None:
+        session.add(AuditFlag(settlement_id=settlement.id, rule=rule, detail=detail[:200],
+                              insured_region=settlement.insured_region,
+                              treating_region=settlement.treating_region,
+                              created_at=settlement.created_at))
+
+
+def check_settlement(session, settlement):
+    """Run the rules that can be decided when a bill is settled (same transaction)."""
+    created = settlement.created_at
+    recent = session.scalars(select(Settlement).filter(
+        Settlement.person_id == settlement.person_id, Settlement.kind == "settlement",
+        Settlement.id != settlement.id,
+        Settlement.created_at >= created - timedelta(minutes=30))).all()
+    elsewhere = [s for s in recent if s.institution_code != settlement.institution_code]
+    if elsewhere:
+        _flag(session, settlement, "two_places_30_min",
+              f"also at {elsewhere[0].institution_code}")
+    day_start = datetime.combine(created.astimezone(CHINA).date(), datetime.min.time(), CHINA)
+    today = session.scalar(select(func.count()).select_from(Settlement).filter(
+        Settlement.person_id == settlement.person_id, Settlement.kind == "settlement",
+        Settlement.created_at >= day_start))
+    if today > 3:
+        _flag(session, settlement, "over_3_a_day", f"{today} settlements today")
+    threshold = session.get(Region, settlement.insured_region).audit_bill_threshold_fen
+    if settlement.total_fen > threshold:
+        _flag(session, settlement, "bill_over_threshold", f"{settlement.total_fen} > {threshold}")
+
+
+def check_revoked_credentials(session, jtis, now):
+    """When credentials are revoked: flag what they paid earlier the same day."""
+    day_start = datetime.combine(datetime.fromtimestamp(now, CHINA).date(), datetime.min.time(), CHINA)
+    for settlement in session.scalars(select(Settlement).filter(
+            Settlement.credential_jti.in_(list(jtis)), Settlement.created_at >= day_start)):
+        _flag(session, settlement, "revoked_same_day")
+
+
+def flags_for(session, region_code, status=None):
+    """Flags an auditor may see: those whose insured or treating region is theirs (all for None)."""
+    query = select(AuditFlag).order_by(AuditFlag.id.desc())
+    if region_code is not None:
+        query = query.filter((AuditFlag.insured_region == region_code)
+                             | (AuditFlag.treating_region == region_code))
+    if status:
+        query = query.filter_by(status=status)
+    return session.scalars(query.limit(500)).all()
+
+
+def decide(session, *, flag_id, region_code, decision, note, who, now):
+    flag = session.get(AuditFlag, flag_id) if isinstance(flag_id, int) else None
+    if flag is None or (region_code is not None
+                        and region_code not in (flag.insured_region, flag.treating_region)):
+        raise NotFound("No such flag in your region.", code="flag_not_found")
+    if decision not in ("confirm", "dismiss"):
+        raise ValidationFailed("decision is confirm or dismiss", code="bad_decision")
+    if not note.strip():
+        raise ValidationFailed("Write a note for the other fund.", code="note_required")
+    flag.status = "confirmed" if decision == "confirm" else "dismissed"
+    flag.note, flag.decided_by, flag.decided_at = note.strip()[:500], who, at(now)
+    return flag
+
+
+# -- clearing ---------------------------------------------------------------------------------
+
+def clearing(session, *, start, end, region_code=None):
+    """What each insured region's fund owes each treating region, by institution, for cross-region
+    settlements made in [start, end) (refunds net out). Rows: payer, payee, institution, count, fen."""
+    query = (select(Settlement.insured_region, Settlement.treating_region,
+                    Settlement.institution_code,
+                    func.sum(case((Settlement.kind == "settlement", 1), else_=-1)),
+                    func.sum(Settlement.fund_fen))
+             .filter(Settlement.insured_region != Settlement.treating_region,
+                     Settlement.created_at >= start, Settlement.created_at < end)
+             .group_by(Settlement.insured_region, Settlement.treating_region,
+                       Settlement.institution_code)
+             .order_by(Settlement.insured_region, Settlement.treating_region,
+                       Settlement.institution_code))
+    if region_code is not None:
+        query = query.filter((Settlement.insured_region == region_code)
+                             | (Settlement.treating_region == region_code))
+    return [{"insured_region": payer, "treating_region": payee, "institution": institution,
+             "settlements": int(count or 0), "fund_fen": int(fund or 0)}
+            for payer, payee, institution, count, fund in session.execute(query)]
