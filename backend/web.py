@@ -1,4 +1,5 @@
 """Serves the PWA: the app shell, its service worker and manifest, its modules and static files."""
+import mimetypes
 import os
 
 from flask import Blueprint, send_from_directory
@@ -8,6 +9,8 @@ PWA = os.path.join(ROOT, "pwa")
 STATIC = os.path.join(ROOT, "static")
 
 bp = Blueprint("web", __name__)
+mimetypes.add_type("application/wasm", ".wasm")  # WebAssembly.instantiateStreaming needs it
+mimetypes.add_type("text/javascript", ".js")
 
 
 def _fresh(response):

@@ -5,6 +5,7 @@ import { apply, currentLanguage, setLanguage } from "./i18n.js";
 import { accountScreen } from "./screens/account.js";
 import { login, signup } from "./screens/auth.js";
 import { codeScreen, stop } from "./screens/code.js";
+import { counterScreen, stopCounter } from "./screens/counter.js";
 import { familyScreen } from "./screens/family.js";
 
 const state = { account: null, online: navigator.onLine };
@@ -28,11 +29,13 @@ async function whoAmI() {
 
 async function route() {
   stop();
+  stopCounter();
   const page = location.hash.replace(/^#\/?/, "") || "code";
   document.getElementById("offline").hidden = navigator.onLine;
   const stored = (await holders.list()).length > 0;
   const nav = document.getElementById("nav");
-  nav.hidden = !state.account;
+  const cashier = state.account?.role === "cashier";
+  nav.hidden = !state.account || cashier;
   for (const link of nav.querySelectorAll("a")) {
     link.toggleAttribute("aria-current", link.getAttribute("href") === `#/${page}`);
     if (link.hasAttribute("aria-current")) link.setAttribute("aria-current", "page");
@@ -43,6 +46,7 @@ async function route() {
     if (page === "signup") return signup(loggedIn);
     return login(loggedIn);
   }
+  if (cashier) return counterScreen({ onLogout: loggedOut });
   if (page === "family") return familyScreen();
   if (page === "account") return accountScreen({ onLogout: loggedOut });
   return codeScreen({ online: navigator.onLine });

@@ -26,7 +26,7 @@ export function field(id, labelKey, attributes = {}) {
 // The readable text for an ApiError (translated by its stable code where we have words for it).
 export function explain(error) {
   if (error.code === "network") return t("error.network");
-  if (has("err." + error.code)) return t("err." + error.code);
+  if (has("err." + error.code)) return t("err." + error.code, { detail: error.message });
   return t("error.generic", { detail: error.message });
 }
 
