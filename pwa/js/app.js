@@ -3,6 +3,7 @@ import * as api from "./api.js";
 import * as holders from "./holders.js";
 import { apply, currentLanguage, setLanguage } from "./i18n.js";
 import { accountScreen } from "./screens/account.js";
+import { auditScreen } from "./screens/audit.js";
 import { login, signup } from "./screens/auth.js";
 import { codeScreen, stop } from "./screens/code.js";
 import { counterScreen, stopCounter } from "./screens/counter.js";
@@ -34,8 +35,10 @@ async function route() {
   document.getElementById("offline").hidden = navigator.onLine;
   const stored = (await holders.list()).length > 0;
   const nav = document.getElementById("nav");
-  const cashier = state.account?.role === "cashier";
-  nav.hidden = !state.account || cashier;
+  const role = state.account?.role;
+  const cashier = role === "cashier";
+  nav.hidden = !state.account || role !== "patient";
+  document.getElementById("logout").hidden = !state.account;
   for (const link of nav.querySelectorAll("a")) {
     link.toggleAttribute("aria-current", link.getAttribute("href") === `#/${page}`);
     if (link.hasAttribute("aria-current")) link.setAttribute("aria-current", "page");
@@ -46,7 +49,8 @@ async function route() {
     if (page === "signup") return signup(loggedIn);
     return login(loggedIn);
   }
-  if (cashier) return counterScreen({ onLogout: loggedOut });
+  if (cashier) return counterScreen();
+  if (role === "auditor" || role === "admin") return auditScreen();
   if (page === "family") return familyScreen();
   if (page === "account") return accountScreen({ onLogout: loggedOut });
   return codeScreen({ online: navigator.onLine });
@@ -74,6 +78,11 @@ async function start() {
   });
   document.getElementById("elder-toggle").addEventListener("click", () => {
     setElder(!document.documentElement.classList.contains("elder"));
+  });
+  document.getElementById("logout").addEventListener("click", async () => {
+    try { await api.post("/api/v1/auth/logout"); } catch (error) { /* already logged out */ }
+    api.setCsrf("");
+    loggedOut();
   });
   window.addEventListener("hashchange", route);
   window.addEventListener("online", async () => {

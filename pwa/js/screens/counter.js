@@ -21,7 +21,7 @@ function toFen(text) {
   return Number(whole) * 100 + Number(part.padEnd(2, "0"));
 }
 
-export function counterScreen({ onLogout }) {
+export function counterScreen() {
   const state = { scan: null, settlement: null };
   const box = message();
   const wedge = h("input", { id: "wedge", autocomplete: "off", spellcheck: "false", autofocus: true });
@@ -44,12 +44,7 @@ export function counterScreen({ onLogout }) {
   const receipt = h("section", { id: "receipt", hidden: true });
   screen("counter.title",
     h("div", { class: "field" }, h("label", { for: "wedge", text: t("counter.wedge") }), wedge),
-    cameraButton, video, box, holder, bill, receipt,
-    h("button", { type: "button", class: "quiet", text: t("account.logout"), onclick: async () => {
-      try { await api.post("/api/v1/auth/logout"); } catch (error) { /* already logged out */ }
-      api.setCsrf("");
-      onLogout();
-    } }));
+    cameraButton, video, box, holder, bill, receipt);
   wedge.focus();
 
   wedge.addEventListener("keydown", (event) => {
