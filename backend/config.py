@@ -48,5 +48,10 @@ def from_environment(environ=None):
         "CODE_WINDOW_STEPS": int_or_default(env.get("YIMA_CODE_WINDOW_STEPS"), 1),
         "LOGIN_RATE_LIMIT": env.get("YIMA_LOGIN_RATE_LIMIT", "10 per minute"),
         "OTP_RATE_LIMIT": env.get("YIMA_OTP_RATE_LIMIT", "5 per 10 minutes"),
+        "DAILY_FARE_CAP_FEN": int_or_default(env.get("YIMA_DAILY_FARE_CAP_FEN"), 1_000),
+        "ARREARS_DENY_FEN": int_or_default(env.get("YIMA_ARREARS_DENY_FEN"), 1_000),
+        "TRUST_WARN_AGE": int_or_default(env.get("YIMA_TRUST_WARN_AGE"), 6 * 3600),
+        "TRUST_MAX_AGE": int_or_default(env.get("YIMA_TRUST_MAX_AGE"), 72 * 3600),
+        "RIDE_MAX_AGE": int_or_default(env.get("YIMA_RIDE_MAX_AGE"), 7 * 86_400),
         "IMPORT_CHUNK_ROWS": int_or_default(env.get("YIMA_IMPORT_CHUNK_ROWS"), 100_000),
     }

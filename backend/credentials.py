@@ -56,14 +56,14 @@ def _take_challenge(store, nonce, account_id):
                         code="challenge_invalid", status=400, title="Challenge unknown or used")
 
 
-def _device_key(public_jwk):
+def device_key(public_jwk):
     try:
         return DeviceKey.from_jwk(public_jwk)
     except (ValueError, TypeError, KeyError) as error:
         raise ValidationFailed(f"public_jwk: {error}", code="bad_device_key") from None
 
 
-def _check_proof(key, nonce, proof):
+def check_proof(key, nonce, proof):
     try:
         signature = b64url_decode(proof)
         ok = key.verify(signature, ACTIVATION_LABEL + b64url_decode(nonce))
@@ -92,8 +92,8 @@ def activate_device(session, store, *, account, person, public_jwk, nonce, proof
     if person.status != "active":
         raise Forbidden("This person's insurance is suspended.", code="person_suspended")
     _take_challenge(store, nonce, account.id)
-    key = _device_key(public_jwk)
-    _check_proof(key, nonce, proof)
+    key = device_key(public_jwk)
+    check_proof(key, nonce, proof)
     replaced = []
     previous = select(Device).filter_by(person_id=person.id, holder_role="self", revoked_at=None) \
         if grant is None else select(Device).filter_by(grant_id=grant.id, revoked_at=None)
@@ -119,8 +119,8 @@ def refresh_device(session, store, *, account, device_id, nonce, proof, ring, no
         raise YimaError("This phone was revoked; activate it again.", code="device_revoked",
                         status=409, title="Phone revoked")
     _take_challenge(store, nonce, account.id)
-    key = _device_key(json.loads(device.public_jwk))
-    _check_proof(key, nonce, proof)
+    key = device_key(json.loads(device.public_jwk))
+    check_proof(key, nonce, proof)
     issued = _issue(session, device, device.person, key, ring, now, lifetime)
     return Issued(device, issued, now + lifetime, [])
 

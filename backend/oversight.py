@@ -68,6 +68,7 @@ RULES = {
     "over_3_a_day": "more than 3 settlements for one holder in a day",
     "bill_over_threshold": "a bill over the insured region's threshold",
     "revoked_same_day": "paid with a credential revoked the same day",
+    "copied_code": "one code reported by two validators (a copied screenshot)",
 }
 
 

@@ -26,16 +26,20 @@ def load_account(account_id):
 
 @login_manager.request_loader
 def load_api_client(req):
-    """Hospital information systems: ``Authorization: Bearer yk_...`` (no cookie, no CSRF)."""
+    """Hospital systems (``Bearer yk_...``) and bus validators (``Bearer yv_...``): no cookie,
+    so no CSRF token. A disabled validator still loads, so its uploads get a clear refusal."""
     header = req.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return None
     from .oversight import account_for_key
+    from .transit import validator_for_token
 
-    account = account_for_key(db.session, header[len("Bearer "):].strip())
+    presented = header[len("Bearer "):].strip()
+    account = account_for_key(db.session, presented) or validator_for_token(db.session, presented)
     if account is not None:
         g.api_key_client = True
-    return account
+    return account if account is not None and (account.is_active or account.role == "validator") \
+        else None
 
 
 @login_manager.unauthorized_handler

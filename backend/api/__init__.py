@@ -5,7 +5,7 @@ from ..errors import ValidationFailed
 from ..security import check_csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-CSRF_EXEMPT = {"api.login", "api.signup_code", "api.signup_account"}
+CSRF_EXEMPT = {"api.login", "api.signup_code", "api.signup_account", "api.validator_enrol"}
 
 
 @bp.before_request
@@ -32,4 +32,4 @@ def read_json(**fields):
 
 
 from . import (admin_revocations, auth, counter, devices, family, me, oversight,  # noqa: E402,F401,I001
-               revocations, signup, verify)
+               revocations, signup, transit, verify)

@@ -1,9 +1,11 @@
 """A patient's own page: who they are to the fund, balances, history; wallet top-ups."""
+import time
+
 from flask import current_app, jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import audit, wallet
+from .. import audit, transit, wallet
 from ..extensions import db
 from ..models import WalletEntry
 from ..security import requires_role
@@ -39,7 +41,10 @@ def wallet_top_up():
     entry, created = wallet.top_up(db.session, provider, person_id=current_user.person_id,
                                    amount_fen=body["amount_fen"],
                                    idempotency_key=request.headers.get("Idempotency-Key", ""))
-    if created:
+    if created:  # a top-up that clears the arrears lifts the deny-list entry
+        db.session.refresh(current_user.person)
+        transit.review_arrears(db.session, current_user.person,
+                               current_app.config["ARREARS_DENY_FEN"], int(time.time()))
         audit.record(db.session, actor=current_user.login, action="wallet.topup",
                      target_type="wallet_entry", target_id=entry.id,
                      detail={"amount_fen": entry.amount_fen})

@@ -29,7 +29,8 @@ class ApiKey(Base):
 class AuditFlag(Base):
     __tablename__ = "audit_flags"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    settlement_id: Mapped[int] = mapped_column(ForeignKey("settlements.id"), index=True)
+    settlement_id: Mapped[int | None] = mapped_column(ForeignKey("settlements.id"), index=True)
+    ride_id: Mapped[int | None] = mapped_column(ForeignKey("rides.id"), index=True)
     rule: Mapped[str] = mapped_column(String(30))
     insured_region: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
     treating_region: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
@@ -42,5 +43,6 @@ class AuditFlag(Base):
 
     __table_args__ = (
         UniqueConstraint("settlement_id", "rule"),
+        UniqueConstraint("ride_id", "rule"),
         CheckConstraint("status IN ('open', 'confirmed', 'dismissed')", name="status_known"),
     )

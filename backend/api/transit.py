@@ -1,0 +1,101 @@
+"""Bus validators: enrolment (admin and device), trust data, ride batches; ridership."""
+import io
+import time
+from datetime import date, datetime
+
+from flask import current_app, jsonify, request
+from flask_login import current_user
+
+from .. import audit, credentials, qr, transit
+from ..benefits import CHINA
+from ..errors import ValidationFailed
+from ..extensions import db
+from ..issuer import current_ring
+from ..models import BusLine
+from ..security import requires_role
+from ..tokens.documents import sign_document
+from . import bp, read_json
+
+
+@bp.post("/admin/validators")
+@requires_role("admin")
+def validator_register():
+    body = read_json(line=str, label=str)
+    validator, code = transit.register_validator(db.session, line_code=body["line"],
+                                                 label=body["label"], created_by=current_user.login,
+                                                 now=int(time.time()))
+    svg = io.BytesIO()
+    qr.render_svg("YIMA-ENROL:" + code, svg, version=None, box_size=8)
+    audit.record(db.session, actor=current_user.login, action="validator.register",
+                 target_type="validator", target_id=validator.id, detail={"line": body["line"]})
+    db.session.commit()
+    return jsonify(id=validator.id, line=validator.line_code, enrol_code=code,
+                   qr_svg=svg.getvalue().decode(), expires_in=transit.ENROL_TTL), 201
+
+
+@bp.post("/admin/validators/<int:validator_id>/disable")
+@requires_role("admin")
+def validator_disable(validator_id):
+    validator = transit.disable(db.session, validator_id, int(time.time()))
+    audit.record(db.session, actor=current_user.login, action="validator.disable",
+                 target_type="validator", target_id=validator.id)
+    db.session.commit()
+    return jsonify(id=validator.id, status=validator.status)
+
+
+@bp.post("/validators/enrol")
+def validator_enrol():
+    body = read_json(enrol_code=str, public_jwk=dict, signature=str)
+    validator, token = transit.enrol(db.session, enrol_code=body["enrol_code"],
+                                     public_jwk=body["public_jwk"], signature=body["signature"],
+                                     now=int(time.time()))
+    audit.record(db.session, actor=validator.login, action="validator.enrol",
+                 target_type="validator", target_id=validator.id)
+    db.session.commit()
+    return jsonify(id=validator.id, token=token, line=_line(validator.line)), 201
+
+
+@bp.get("/validators/trust")
+@requires_role("validator")
+def validator_trust():
+    """Everything a validator needs to decide offline, signed where it must be trusted."""
+    now = int(time.time())
+    ring = current_ring()
+    config = current_app.config
+    return jsonify(
+        server_time=now, line=_line(current_user.line),
+        fares={line.code: line.fare_fen for line in db.session.query(BusLine)},
+        daily_cap_fen=config["DAILY_FARE_CAP_FEN"],
+        jwks=ring.jwks(now),
+        revocations=sign_document(ring, credentials.revocation_list(db.session, 0, now), now),
+        deny=sign_document(ring, transit.deny_list(db.session, now), now),
+        limits={"warn_age": config["TRUST_WARN_AGE"], "max_age": config["TRUST_MAX_AGE"]})
+
+
+@bp.post("/rides/batch")
+@requires_role("validator")
+def rides_batch():
+    body = read_json(rides=list)
+    config = current_app.config
+    results = transit.ingest(db.session, current_user, body["rides"], ring=current_ring(),
+                             now=int(time.time()), daily_cap_fen=config["DAILY_FARE_CAP_FEN"],
+                             arrears_threshold_fen=config["ARREARS_DENY_FEN"],
+                             max_age_seconds=config["RIDE_MAX_AGE"])
+    db.session.commit()
+    return jsonify(results=results)
+
+
+@bp.get("/admin/ridership")
+@requires_role("admin", "auditor")
+def ridership():
+    text = request.args.get("date") or datetime.now(CHINA).date().isoformat()
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise ValidationFailed("date must look like 2026-11-24", code="bad_date") from None
+    return jsonify(date=day.isoformat(), rows=transit.ridership(db.session, day))
+
+
+def _line(line):
+    return {"code": line.code, "name_zh": line.name_zh, "name_en": line.name_en,
+            "fare_fen": line.fare_fen}

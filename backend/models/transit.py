@@ -1,0 +1,94 @@
+"""Bus validators, the rides they report, and the deny list they sync (arrears past a threshold)."""
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, BigId, Fen, OpaqueId, Timestamp, utcnow
+from .registry import BusLine
+
+
+class Validator(Base):
+    __tablename__ = "validators"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    line_code: Mapped[str] = mapped_column(ForeignKey("bus_lines.code"), index=True)
+    label: Mapped[str] = mapped_column(String(60), default="")
+    enrol_hash: Mapped[str] = mapped_column(OpaqueId(64), unique=True)
+    enrol_expires_at: Mapped[datetime] = mapped_column(Timestamp)
+    public_jwk: Mapped[str | None] = mapped_column(Text)
+    token_hash: Mapped[str | None] = mapped_column(OpaqueId(64), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    enrolled_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    disabled_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+    line: Mapped[BusLine] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'active', 'disabled')", name="status_known"),
+    )
+
+    # What Flask-Login asks of a user object: a validator authenticates with its bearer token.
+    is_authenticated = True
+    is_anonymous = False
+    role = "validator"
+    institution = None
+    region_code = None
+
+    @property
+    def is_active(self):
+        return self.status == "active"
+
+    @property
+    def login(self):
+        return f"validator:{self.id}"
+
+    def get_id(self):
+        return f"validator:{self.id}"
+
+
+class Ride(Base):
+    """One ride as a validator reported it. ``natural_id`` (credential, step, validator) makes
+    ingest exactly-once; the first report of a (credential, step) pays, later ones are copies."""
+
+    __tablename__ = "rides"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    natural_id: Mapped[str] = mapped_column(OpaqueId(40), unique=True)
+    validator_id: Mapped[int] = mapped_column(ForeignKey("validators.id"), index=True)
+    line_code: Mapped[str] = mapped_column(ForeignKey("bus_lines.code"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    credential_jti: Mapped[str] = mapped_column(OpaqueId(11))
+    code_step: Mapped[int] = mapped_column(Integer)
+    ridden_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
+    day: Mapped[str] = mapped_column(String(10))  # China date, for the daily cap
+    fare_fen: Mapped[int] = mapped_column(Fen)
+    outcome: Mapped[str] = mapped_column(String(8))  # charged | capped | arrears | copy
+    uploaded_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("outcome IN ('charged', 'capped', 'arrears', 'copy')", name="outcome_known"),
+        CheckConstraint("fare_fen >= 0", name="fare_not_negative"),
+    )
+
+
+class RideCharge(Base):
+    """The first ride of a code (credential, step): the database's word that it pays once."""
+
+    __tablename__ = "ride_charges"
+    credential_jti: Mapped[str] = mapped_column(OpaqueId(11), primary_key=True)
+    code_step: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ride_id: Mapped[int] = mapped_column(ForeignKey("rides.id"))
+
+
+class DenyEntry(Base):
+    """The deny list, versioned like the revocation list: ``add`` or ``lift`` for a holder."""
+
+    __tablename__ = "deny_entries"
+    version: Mapped[int] = mapped_column(BigId, primary_key=True)
+    holder_id: Mapped[str] = mapped_column(OpaqueId(22), index=True)
+    action: Mapped[str] = mapped_column(String(4))
+    at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+    __table_args__ = (CheckConstraint("action IN ('add', 'lift')", name="action_known"),
+                      {"sqlite_autoincrement": True})
