@@ -1,5 +1,6 @@
 """Bus validators: enrolment (admin and device), trust data, ride batches; ridership."""
 import io
+import logging
 import time
 from datetime import date, datetime
 
@@ -15,6 +16,8 @@ from ..models import BusLine
 from ..security import requires_role
 from ..tokens.documents import sign_document
 from . import bp, read_json
+
+log = logging.getLogger("yima.rides")
 
 
 @bp.post("/admin/validators")
@@ -82,6 +85,12 @@ def rides_batch():
                              arrears_threshold_fen=config["ARREARS_DENY_FEN"],
                              max_age_seconds=config["RIDE_MAX_AGE"])
     db.session.commit()
+    outcomes = {}
+    for result in results:
+        key = result["status"] if result["status"] != "rejected" else "rejected:" + result["reason"]
+        outcomes[key] = outcomes.get(key, 0) + 1
+    log.info("ride batch from validator %s: %s", current_user.id, outcomes,
+             extra={"event": "ride_batch"})
     return jsonify(results=results)
 
 

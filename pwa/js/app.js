@@ -8,6 +8,7 @@ import { login, signup } from "./screens/auth.js";
 import { codeScreen, stop } from "./screens/code.js";
 import { counterScreen, stopCounter } from "./screens/counter.js";
 import { familyScreen } from "./screens/family.js";
+import { stopValidator, validatorScreen } from "./screens/validator.js";
 
 const state = { account: null, online: navigator.onLine };
 
@@ -31,7 +32,9 @@ async function whoAmI() {
 async function route() {
   stop();
   stopCounter();
+  stopValidator();
   const page = location.hash.replace(/^#\/?/, "") || "code";
+  if (page === "validator") return validatorScreen();  // a kiosk: no login, its own token
   document.getElementById("offline").hidden = navigator.onLine;
   const stored = (await holders.list()).length > 0;
   const nav = document.getElementById("nav");
@@ -86,6 +89,7 @@ async function start() {
   });
   window.addEventListener("hashchange", route);
   window.addEventListener("online", async () => {
+    if (location.hash === "#/validator") return; // the kiosk syncs by itself; keep it running
     state.account = await whoAmI(); // back online: the session cookie may still be good
     route();
   });

@@ -83,6 +83,14 @@ const STRINGS = {
     "audit.rule.bill_over_threshold": "单笔费用超过参保地阈值", "audit.rule.revoked_same_day": "当日已注销的凭证结算",
     "audit.settlement": "结算单 #{id}", "err.note_required": "请填写审核意见。",
     "audit.status.confirmed": "已确认违规", "audit.status.dismissed": "已排除",
+    "val.title": "乘车码验票机", "val.enrol": "登记本机", "val.enrolCode": "登记码（管理员提供）",
+    "val.enrolButton": "登记", "val.ready": "请扫乘车码", "val.ok": "扣费 {yuan} 元 · {line}",
+    "val.okFree": "今日已达封顶，免费 · {line}", "val.fresh": "数据更新于 {m} 分钟前",
+    "val.stale": "数据已 {h} 小时未更新，请联网", "val.tooOld": "数据过期太久，暂停验票，请联网更新",
+    "val.pending": "待上传 {n} 笔", "val.denied": "欠费较多，请先充值", "val.camera": "摄像头",
+    "err.enrolment_invalid": "登记码不对、已用过或已过期。", "err.trust_too_old": "验票数据过期，请联网更新。",
+    "err.validator_disabled": "本机已被停用。", "val.err.wrong_kind": "这是医保码，请出示乘车码。",
+
   },
   en: {
     "app.name": "Yima", skip: "Skip to main content", loading: "Loading…", "lang.switch": "中文",
@@ -166,6 +174,14 @@ const STRINGS = {
     "audit.rule.bill_over_threshold": "A bill over the insured region's threshold", "audit.rule.revoked_same_day": "Paid with a credential revoked that day",
     "audit.settlement": "Settlement #{id}", "err.note_required": "Write a review note.",
     "audit.status.confirmed": "confirmed", "audit.status.dismissed": "dismissed",
+    "val.title": "Ride code validator", "val.enrol": "Enrol this validator", "val.enrolCode": "Enrolment code (from the admin)",
+    "val.enrolButton": "Enrol", "val.ready": "Scan your ride code", "val.ok": "Paid {yuan} yuan · {line}",
+    "val.okFree": "Daily cap reached, free · {line}", "val.fresh": "Data updated {m} min ago",
+    "val.stale": "Data {h} h old — connect to update", "val.tooOld": "Data too old: validation paused until it updates",
+    "val.pending": "{n} rides to upload", "val.denied": "Arrears too high — please top up", "val.camera": "Camera",
+    "err.enrolment_invalid": "This enrolment code is wrong, used or expired.", "err.trust_too_old": "Validator data too old; connect to update.",
+    "err.validator_disabled": "This validator was disabled.", "val.err.wrong_kind": "This is a medical code; show the ride code.",
+
   },
 };
 

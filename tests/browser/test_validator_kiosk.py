@@ -1,0 +1,90 @@
+"""The bus validator in Chromium: enrol, a ride code through the fake camera → green, the same code
+again → red, rides accepted offline across a reload, then uploaded exactly once."""
+import time
+
+import pytest
+from conftest import CHROMIUM_ARGS, screenshot
+from phones import Phone, login
+from sqlalchemy import func, select
+from test_counter_console import write_y4m
+
+from backend.extensions import db
+from backend.models import Ride
+
+
+@pytest.fixture
+def setup(browser_type, browser_type_launch_args, tmp_path, seeded):
+    phones = []
+    for who in ("demo-patient", "demo-family"):
+        client = seeded.test_client()
+        phone = Phone()
+        phone.activate(client, login(client, who))
+        phones.append(phone)
+    admin = seeded.test_client()
+    csrf = login(admin, "demo-admin")
+    enrol_code = admin.post("/api/v1/admin/validators", json={"line": "ZONE2", "label": "bus 2-07"},
+                            headers={"X-CSRF-Token": csrf}).json["enrol_code"]
+    start = time.time()
+    feed = tmp_path / "ride.y4m"
+    write_y4m(phones[0].code("ss", now=start), feed)
+    browser = browser_type.launch(**{**browser_type_launch_args, "args": CHROMIUM_ARGS + [
+        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={feed}"]})
+    yield browser, phones, enrol_code, start
+    browser.close()
+
+
+def rides_on_server(app):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Ride))
+
+
+def type_code(page, code):
+    page.focus("#wedge")
+    page.keyboard.type(code, delay=0)
+    page.keyboard.press("Enter")
+
+
+def test_validator_decides_offline_and_uploads_once(seeded, live_server, setup):
+    browser, phones, enrol_code, start = setup
+    context = browser.new_context(viewport={"width": 800, "height": 600}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(live_server + "/#/validator")
+    page.fill("#enrol_code", enrol_code)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#answer.green", timeout=20_000)  # the camera's QR
+    assert "4.00" not in page.inner_text("#answer") and "3.00 元" in page.inner_text("#answer")
+    screenshot(page, "validator-green")
+    type_code(page, phones[0].code("ss", now=start))  # the same code again
+    page.wait_for_selector("#answer.red")
+    assert "已经用过" in page.inner_text("#answer")
+    screenshot(page, "validator-red")
+    deadline = time.monotonic() + 20
+    while rides_on_server(seeded) < 1 and time.monotonic() < deadline:
+        page.wait_for_timeout(300)
+    assert rides_on_server(seeded) == 1
+
+    context.set_offline(True)
+    # Distinct codes (phone, step), each made when it is shown, inside the ±1 step window.
+    for i, (phone, offset) in enumerate(((phones[0], 30), (phones[1], -30), (phones[1], 0))):
+        if i == 2:
+            page.reload()  # a reload in the middle: nothing is lost
+            page.wait_for_selector("#wedge")
+        page.wait_for_selector("#answer.idle", timeout=10_000)
+        type_code(page, phone.code("ss", now=time.time() + offset))
+        page.wait_for_selector("#answer.green")
+    page.wait_for_selector("#pending:has-text('待上传 3 笔')")
+    screenshot(page, "validator-offline")
+    assert rides_on_server(seeded) == 1
+
+    answers = []  # what the server answered to the kiosk's uploads from here on
+    page.on("response", lambda r: answers.append(r) if r.url.endswith("/rides/batch") else None)
+    context.set_offline(False)
+    deadline = time.monotonic() + 30
+    while rides_on_server(seeded) < 4 and time.monotonic() < deadline:
+        page.wait_for_timeout(300)
+    assert rides_on_server(seeded) == 4
+    page.wait_for_function("document.querySelector('#pending').textContent === ''")
+    assert [a.json()["results"][0]["status"] for a in answers] == ["charged"]  # one batch of 3
+    page.wait_for_timeout(6000)  # later syncs send nothing again
+    assert rides_on_server(seeded) == 4
