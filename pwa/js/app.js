@@ -53,7 +53,7 @@ async function route() {
     return login(loggedIn);
   }
   if (cashier) return counterScreen();
-  if (role === "auditor" || role === "admin") return auditScreen();
+  if (role === "auditor" || role === "admin") return auditScreen({ admin: role === "admin" });
   if (page === "family") return familyScreen();
   if (page === "account") return accountScreen({ onLogout: loggedOut });
   return codeScreen({ online: navigator.onLine });

@@ -89,7 +89,9 @@ const STRINGS = {
     "val.stale": "数据已 {h} 小时未更新，请联网", "val.tooOld": "数据过期太久，暂停验票，请联网更新",
     "val.pending": "待上传 {n} 笔", "val.denied": "欠费较多，请先充值", "val.camera": "摄像头",
     "err.enrolment_invalid": "登记码不对、已用过或已过期。", "err.trust_too_old": "验票数据过期，请联网更新。",
-    "err.validator_disabled": "本机已被停用。", "val.err.wrong_kind": "这是医保码，请出示乘车码。",
+    "err.validator_disabled": "本机已被停用。", "admin.validators": "验票机登记", "admin.line": "线路",
+    "admin.label": "车辆/设备名称", "admin.register": "生成登记码", "admin.enrolCode": "登记码：{code}（24小时内有效，在验票机上输入或扫码）",
+    "admin.ridership": "今日客流（按线路和小时）", "admin.hour": "时段", "admin.rides": "人次", "val.err.wrong_kind": "这是医保码，请出示乘车码。",
 
   },
   en: {
@@ -180,7 +182,9 @@ const STRINGS = {
     "val.stale": "Data {h} h old — connect to update", "val.tooOld": "Data too old: validation paused until it updates",
     "val.pending": "{n} rides to upload", "val.denied": "Arrears too high — please top up", "val.camera": "Camera",
     "err.enrolment_invalid": "This enrolment code is wrong, used or expired.", "err.trust_too_old": "Validator data too old; connect to update.",
-    "err.validator_disabled": "This validator was disabled.", "val.err.wrong_kind": "This is a medical code; show the ride code.",
+    "err.validator_disabled": "This validator was disabled.", "admin.validators": "Enrol a validator", "admin.line": "Line",
+    "admin.label": "Bus or device name", "admin.register": "Create enrolment code", "admin.enrolCode": "Enrolment code: {code} (valid 24 h; type or scan it on the validator)",
+    "admin.ridership": "Ridership today (by line and hour)", "admin.hour": "Hour", "admin.rides": "Rides", "val.err.wrong_kind": "This is a medical code; show the ride code.",
 
   },
 };

@@ -88,3 +88,19 @@ def test_validator_decides_offline_and_uploads_once(seeded, live_server, setup):
     assert [a.json()["results"][0]["status"] for a in answers] == ["charged"]  # one batch of 3
     page.wait_for_timeout(6000)  # later syncs send nothing again
     assert rides_on_server(seeded) == 4
+
+
+def test_admin_enrols_a_validator_and_sees_ridership(seeded, live_server, phone_context):
+    page = phone_context(viewport={"width": 1280, "height": 900}, is_mobile=False, has_touch=False).new_page()
+    page.goto(live_server + "/#/login")
+    page.fill("#login", "demo-admin")
+    page.fill("#password", "yima-demo-2026")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#register-validator")
+    page.select_option("#line", "ZONE4")
+    page.fill("#label", "苏E-12345")
+    page.click("#register-validator button[type=submit]")
+    page.wait_for_selector("#enrolment .qr svg")
+    assert "登记码" in page.inner_text("#enrolment")
+    page.wait_for_selector("#ridership table")
+    screenshot(page, "admin-validators")

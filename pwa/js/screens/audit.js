@@ -3,6 +3,7 @@
 import * as api from "../api.js";
 import { t } from "../i18n.js";
 import { explain, h, message, screen, show, yuan } from "../ui.js";
+import { adminPanels } from "./admin.js";
 
 const REGION_NAMES = { "310118": "青浦 Qingpu", "320509": "吴江 Wujiang", "330421": "嘉善 Jiashan" };
 
@@ -34,11 +35,12 @@ function chart(rows) {
   return h("figure", { class: "chart" }, h("figcaption", { text: t("audit.chart") }), svg);
 }
 
-export async function auditScreen() {
+export async function auditScreen({ admin = false } = {}) {
   const box = message();
   const clearing = h("section", { id: "clearing" });
   const flags = h("ul", { class: "list", id: "flags" });
-  screen("audit.title", box, h("h3", { text: t("audit.clearing") }), clearing, h("h3", { text: t("audit.flags") }), flags);
+  const main = screen("audit.title", box, h("h3", { text: t("audit.clearing") }), clearing, h("h3", { text: t("audit.flags") }), flags);
+  if (admin) adminPanels(main);
   try {
     const report = await api.get("/api/v1/clearing");
     clearing.replaceChildren(
