@@ -72,6 +72,8 @@ def requires_role(*roles):
                 raise Unauthenticated("Log in first.")
             if current_user.role not in roles:
                 raise Forbidden(f"This needs the {' or '.join(roles)} role.")
+            if not current_user.is_active:  # a disabled validator still identifies itself
+                raise Forbidden("This device or account is disabled.", code=f"{current_user.role}_disabled")
             return view(*args, **kwargs)
         return wrapped
     return decorate
