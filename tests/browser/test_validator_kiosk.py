@@ -104,3 +104,92 @@ def test_admin_enrols_a_validator_and_sees_ridership(seeded, live_server, phone_
     assert "登记码" in page.inner_text("#enrolment")
     page.wait_for_selector("#ridership table")
     screenshot(page, "admin-validators")
+
+
+def many_phones(app, runner, count, tmp_path):
+    """``count`` insured persons with accounts and activated phones (as their apps would)."""
+    from backend import credentials
+    from backend.accounts import hash_password
+    from backend.demo.seed import demo_national_id
+    from backend.extensions import redis_client
+    from backend.issuer import current_ring
+    from backend.models import Account, Person
+
+    ids = [demo_national_id("310118", f"19{50 + i % 40}0{1 + i % 9}1{i % 9}", f"{i:03d}") for i in range(count)]
+    csv = tmp_path / "riders.csv"
+    csv.write_text("national_id,name,phone,home_region,insurance_class,transit_wallet_fen,password_free_limit_fen\n"
+                   + "".join(f"{n},乘客{i},1370000{i:04d},310118,resident,5000,2000\n" for i, n in enumerate(ids)),
+                   encoding="utf-8")
+    assert runner.invoke(args=["registry", "import", str(csv)]).exit_code == 0
+    phones = []
+    with app.app_context():
+        store, ring, now = redis_client.client(app), current_ring(app), int(time.time())
+        password = hash_password("rider-pass-1")
+        for person in db.session.scalars(select(Person).filter(Person.name.like("乘客%"))):
+            account = Account(login=person.phone, password_hash=password, role="patient", person_id=person.id)
+            db.session.add(account)
+            db.session.flush()
+            phone = Phone()
+            nonce, _ = credentials.new_challenge(store, account.id)
+            proof = credentials.b64url(phone.sign(credentials.ACTIVATION_LABEL + credentials.b64url_decode(nonce)))
+            phone.credentials = credentials.activate_device(
+                db.session, store, account=account, person=person, public_jwk=phone.jwk(), nonce=nonce,
+                proof=proof, ring=ring, now=now, lifetime=86_400).credentials
+            phone.login = person.phone
+            phones.append(phone)
+        db.session.commit()
+    return phones
+
+
+def test_two_hundred_offline_rides_reach_the_server_once(seeded, live_server, browser, tmp_path):
+    from backend.models import Person
+
+    runner = seeded.test_cli_runner()
+    phones = many_phones(seeded, runner, 70, tmp_path)
+    admin = seeded.test_client()
+    enrol_code = admin.post("/api/v1/admin/validators", json={"line": "ZONE2", "label": "bus 2-09"},
+                            headers={"X-CSRF-Token": login(admin, "demo-admin")}).json["enrol_code"]
+    context = browser.new_context(viewport={"width": 800, "height": 600}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(live_server + "/#/validator")
+    page.fill("#enrol_code", enrol_code)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#freshness:has-text('数据更新于')")
+
+    context.set_offline(True)
+    shown = 0
+    for offset in (-30, 0, 30):  # each phone's next code, always inside the ±1 step window
+        for phone in phones:
+            if shown == 200:
+                break
+            if shown == 100:
+                page.reload()  # a reload in the middle
+                page.wait_for_selector("#wedge")
+            page.fill("#wedge", phone.code("ss", now=time.time() + offset))
+            page.press("#wedge", "Enter")
+            page.wait_for_function("n => document.querySelector('#pending').textContent.includes(String(n))",
+                                   arg=shown + 1)
+            shown += 1
+    assert rides_on_server(seeded) == 0
+
+    context.set_offline(False)
+    deadline = time.monotonic() + 60
+    while rides_on_server(seeded) < 200 and time.monotonic() < deadline:
+        page.wait_for_timeout(500)
+    page.wait_for_timeout(6000)  # another sync round sends nothing twice
+    assert rides_on_server(seeded) == 200
+    with seeded.app_context():
+        balances = db.session.scalars(select(Person.transit_wallet_fen).filter(Person.name.like("乘客%"))).all()
+    assert sorted(set(balances)) == [5000 - 900, 5000 - 600]  # 60 riders × 3 rides, 10 × 2; ¥3 each
+
+    # A phone revoked online is refused after the validator's next sync.
+    lost = phones[0]
+    owner = seeded.test_client()
+    csrf = login(owner, lost.login, "rider-pass-1")
+    device = owner.get("/api/v1/devices").json["devices"][0]["id"]
+    owner.post(f"/api/v1/devices/{device}/revoke", headers={"X-CSRF-Token": csrf})
+    page.wait_for_timeout(6000)
+    page.fill("#wedge", lost.code("ss", now=time.time() + 30))
+    page.press("#wedge", "Enter")
+    page.wait_for_selector("#answer.red")
+    assert "注销" in page.inner_text("#answer")
