@@ -67,7 +67,7 @@ def api_key_revoke(key_id):
 def audit_flags():
     status = request.args.get("status") or None
     flags = oversight.flags_for(db.session, current_user.region_code, status)
-    return jsonify(flags=[{"id": f.id, "settlement": f.settlement_id, "rule": f.rule,
+    return jsonify(flags=[{"id": f.id, "settlement": f.settlement_id, "ride": f.ride_id, "rule": f.rule,
                            "rule_text": oversight.RULES[f.rule], "detail": f.detail,
                            "insured_region": f.insured_region, "treating_region": f.treating_region,
                            "status": f.status, "note": f.note, "decided_by": f.decided_by}

@@ -64,7 +64,7 @@ export async function auditScreen({ admin = false } = {}) {
   }
 
   function flagItem(flag) {
-    const head = h("span", { text: `${t("audit.rule." + flag.rule)} · ${t("audit.settlement", { id: flag.settlement })} · ${REGION_NAMES[flag.insured_region]} → ${REGION_NAMES[flag.treating_region]}` });
+    const head = h("span", { text: `${t("audit.rule." + flag.rule)} · ${(flag.settlement ? t("audit.settlement", { id: flag.settlement }) : t("audit.ride", { id: flag.ride }))} · ${REGION_NAMES[flag.insured_region]} → ${REGION_NAMES[flag.treating_region]}` });
     if (flag.status !== "open") {
       return h("li", {}, head, h("span", { class: "tag", text: t("audit.decided", { status: t("audit.status." + flag.status) }) + (flag.note ? ` — ${flag.note}` : "") }));
     }
