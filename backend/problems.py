@@ -3,7 +3,7 @@ import logging
 
 from flask import g, jsonify
 from redis.exceptions import RedisError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .errors import YimaError
@@ -44,6 +44,7 @@ def register_error_handlers(app):
     app.register_error_handler(HTTPException, _from_http)
     app.register_error_handler(RedisError, _backing_service("redis"))
     app.register_error_handler(OperationalError, _backing_service("database"))
+    app.register_error_handler(DataError, _unstorable_value)
     app.register_error_handler(Exception, _from_unexpected)
 
 
@@ -77,6 +78,15 @@ def _backing_service(name):
         response.headers["Retry-After"] = "5"
         return response
     return handler
+
+
+def _unstorable_value(error):
+    """A value the database cannot hold (a NUL character in text, a number out of range)."""
+    from .extensions import db
+
+    db.session.rollback()
+    return problem(400, "invalid_value", "Invalid value",
+                   "A value in the request cannot be stored or searched (e.g. a control character).")
 
 
 def _from_unexpected(error):
