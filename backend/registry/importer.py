@@ -287,16 +287,9 @@ _INSERT_CHUNK = text(
 _MERGE_COLUMNS = ", ".join(STAGE_COLUMNS[1:])
 _UPDATABLE = ("national_id_masked", "name", "phone", "home_region", "insurance_class", "status",
               "password_free_limit_fen", "updated_at")
-# The chunk's fresh pseudonyms are handed out in the order of the ID hashes, so both unique indexes
-# (hash and pseudonym) take the chunk's rows in ascending order: far fewer index pages touched than
-# random order. The pseudonyms stay random; their order says nothing without the hash key.
-_SELECTED = ", ".join("p.holder_id" if c == "holder_id" else f"c.{c}" for c in STAGE_COLUMNS[1:])
 _MERGE = text(
     f"INSERT INTO persons ({_MERGE_COLUMNS}, created_at, updated_at) "
-    f"SELECT {_SELECTED}, :now, :now FROM "
-    "(SELECT *, row_number() OVER (ORDER BY national_id_hash) AS rank FROM registry_chunk) c "
-    "JOIN (SELECT holder_id, row_number() OVER (ORDER BY holder_id) AS rank FROM registry_chunk) p "
-    "ON p.rank = c.rank WHERE true ORDER BY c.national_id_hash "
+    f"SELECT {_MERGE_COLUMNS}, :now, :now FROM registry_chunk WHERE true ORDER BY national_id_hash "
     "ON CONFLICT (national_id_hash) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _UPDATABLE)
     + " WHERE persons.updated_at <> excluded.updated_at")
