@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from .errors import Forbidden, NotFound, ValidationFailed, YimaError
 from .models import Credential, Device, Person, Revocation
-from .tokens import errors as token_errors
 from .tokens.credential import Claims, DeviceKey, issue_credential, new_credential_id
 from .tokens.verify import CONTEXT_KINDS, verify
 

@@ -62,10 +62,10 @@ def demo_institutions():
 
     for region, zh, en, level in data.HOSPITALS:
         yield next_code(region), zh, en, region, level, True
-    for region, zh, pinyin, kind, villages in data.TOWNS:
+    for region, zh, pinyin, kind, _villages in data.TOWNS:
         yield (next_code(region), f"{zh}社区卫生服务中心",
                f"{pinyin} {kind} Community Health Centre", region, 1, True)
-    for region, zh, pinyin, kind, villages in data.TOWNS:
+    for region, zh, pinyin, _kind, villages in data.TOWNS:
         for n in range(1, villages + 1):
             village_index += 1
             accepts = village_index % NOT_ACCEPTING_EVERY != 0

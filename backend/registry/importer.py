@@ -10,7 +10,6 @@ import queue
 import re
 import threading
 from dataclasses import dataclass, field
-from datetime import date
 
 from sqlalchemy import text
 

@@ -135,7 +135,7 @@ def _jwk_json(jwk):
 
 def canonical_payload(claims):
     """The exact payload bytes of spec §2 (member order fixed, no whitespace)."""
-    parts = [f'"iss":"yima"', f'"sub":{_json_string(claims.sub)}', f'"jti":{_json_string(claims.jti)}',
+    parts = ['"iss":"yima"', f'"sub":{_json_string(claims.sub)}', f'"jti":{_json_string(claims.jti)}',
              f'"knd":"{claims.knd}"', f'"reg":"{claims.reg}"', f'"cls":"{claims.cls}"']
     if claims.fam:
         parts.append('"fam":true')

@@ -17,8 +17,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, ROOT)
 
 from backend.tokens import base45  # noqa: E402
-from backend.tokens.code import PREFIX, device_message, make_code, step_at  # noqa: E402
-from backend.tokens.credential import Claims, DeviceKey, b64url, canonical_header  # noqa: E402
+from backend.tokens.code import PREFIX, make_code, step_at  # noqa: E402
+from backend.tokens.credential import Claims, DeviceKey, b64url  # noqa: E402
 from backend.tokens.keys import IssuerKey, KeyRing, kid_for  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "codes.json")
