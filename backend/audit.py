@@ -4,11 +4,14 @@ import json
 from .models import AuditEntry
 
 
-def record(session, *, actor, action, target_type, target_id, detail=None, request_id=None):
+def record(session, *, actor, action, target_type, target_id, detail=None, request_id=None,
+           region_code=None):
+    """Add one entry to ``session`` (committed with the change it describes). ``region_code``
+    names the region the change concerns (None: the whole zone)."""
     entry = AuditEntry(
         actor=actor, action=action, target_type=target_type, target_id=str(target_id),
         detail=json.dumps(detail or {}, ensure_ascii=False, sort_keys=True),
-        request_id=request_id,
+        request_id=request_id, region_code=region_code,
     )
     session.add(entry)
     return entry

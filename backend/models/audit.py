@@ -17,3 +17,5 @@ class AuditEntry(Base):
     target_id: Mapped[str] = mapped_column(String(64))
     detail: Mapped[str] = mapped_column(Text, default="{}")  # JSON; never personal data
     request_id: Mapped[str | None] = mapped_column(String(64))
+    # The region the change concerns, so a region's admin reads its own; None: the whole zone.
+    region_code: Mapped[str | None] = mapped_column(String(6), index=True)
