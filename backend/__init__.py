@@ -4,6 +4,7 @@ import os
 from flask import Flask
 
 from . import config as config_module
+from . import metrics
 from .extensions import db, limiter, login_manager, migrate, redis_client
 from .instance import ensure_instance_folder, read_or_create_secret
 from .logs import configure_logging
@@ -31,6 +32,7 @@ def create_app(config=None):
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
 
     configure_logging(app)
+    metrics.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
     login_manager.init_app(app)

@@ -28,6 +28,7 @@ def problem(status, code, title, detail=None, **extra):
         "detail": detail or title,
         "code": code,
     }
+    g.problem_code = code  # for the metrics (backend/metrics.py)
     request_id = getattr(g, "request_id", None)
     if request_id:
         body["request_id"] = request_id

@@ -4,7 +4,7 @@ import time
 from flask import g, jsonify, request
 from flask_login import current_user
 
-from .. import audit, settlements
+from .. import audit, metrics, settlements
 from ..errors import NotFound
 from ..extensions import db, redis_client
 from ..models import Settlement
@@ -42,6 +42,7 @@ def settlement_create():
                      target_type="settlement", target_id=settlement.id,
                      detail={"total_fen": settlement.total_fen}, request_id=g.get("request_id"))
     db.session.commit()
+    metrics.record_settlement(settlement, created)
     return jsonify(settlement=settlements.describe(settlement), replayed=not created), \
         201 if created else 200
 
@@ -66,4 +67,5 @@ def settlement_refund(settlement_id):
                  target_type="settlement", target_id=settlement_id,
                  detail={"refund_id": reversal.id}, request_id=g.get("request_id"))
     db.session.commit()
+    metrics.record_settlement(reversal)
     return jsonify(refund=settlements.describe(reversal)), 201

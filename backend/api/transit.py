@@ -7,7 +7,7 @@ from datetime import date, datetime
 from flask import current_app, jsonify, request
 from flask_login import current_user
 
-from .. import audit, credentials, qr, transit
+from .. import audit, credentials, metrics, qr, transit
 from ..benefits import CHINA
 from ..errors import ValidationFailed
 from ..extensions import db
@@ -85,6 +85,7 @@ def rides_batch():
                              arrears_threshold_fen=config["ARREARS_DENY_FEN"],
                              max_age_seconds=config["RIDE_MAX_AGE"])
     db.session.commit()
+    metrics.record_rides(results)
     outcomes = {}
     for result in results:
         key = result["status"] if result["status"] != "rejected" else "rejected:" + result["reason"]
