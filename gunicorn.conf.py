@@ -16,8 +16,14 @@ accesslog = None  # the app writes its own JSON access log with the request id
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
+# Metrics add up across workers (backend/metrics.py): each worker writes its values to files in
+# this folder, so it must be set before a worker imports prometheus_client and be empty at start.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.join(
+    os.path.abspath(os.environ.get("YIMA_INSTANCE_PATH") or "instance"), "prometheus"))
+
 
 def on_starting(server):
+    _empty_metrics_dir(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     if not os.environ.get("REDIS_URL"):
         from backend.embedded_redis import ensure_embedded_redis
 
