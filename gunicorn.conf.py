@@ -30,3 +30,18 @@ def on_starting(server):
         instance = os.path.abspath(os.environ.get("YIMA_INSTANCE_PATH") or "instance")
         os.environ["REDIS_URL"] = ensure_embedded_redis(instance)
         server.log.info("embedded Redis at %s", os.environ["REDIS_URL"])
+
+
+def child_exit(server, worker):
+    """A dead worker's counters stay in the sum; its live-only gauges must stop counting."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def _empty_metrics_dir(path):
+    """Values left by a previous run would add up with this one's (and pids get reused)."""
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    for name in os.listdir(path):
+        if name.endswith(".db"):
+            os.remove(os.path.join(path, name))

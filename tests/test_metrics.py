@@ -130,3 +130,65 @@ def test_unmatched_paths_share_one_label(app_with_token):
     after = scrape(app_with_token)
     assert moved(before, after, "yima_http_requests_total", endpoint="unmatched", method="GET",
                  status="404") == 2
+
+
+def test_gunicorn_workers_add_up_and_a_dead_workers_counts_stay(tmp_path):
+    """Several gunicorn workers, one sum (multiprocess mode); values from an earlier run are
+    wiped at start; a worker that dies and is replaced keeps its counts in the sum."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    import psutil
+    from test_serve import BIN, ROOT, free_port, get
+
+    instance = tmp_path / "instance"
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    env.update(YIMA_INSTANCE_PATH=str(instance), PORT=str(free_port()), WEB_CONCURRENCY="2",
+               GUNICORN_THREADS="1", YIMA_METRICS_TOKEN=TOKEN,
+               PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "prom"))
+    os.makedirs(tmp_path / "prom")
+    stale = "from backend import metrics; metrics.REQUESTS.labels('ops.healthz', 'GET', '200').inc(1000)"
+    subprocess.run([sys.executable, "-c", stale], cwd=ROOT, env=env, check=True, timeout=60)
+    assert list((tmp_path / "prom").glob("counter_*.db"))
+    base = f"http://127.0.0.1:{env['PORT']}"
+
+    def healthz_count():
+        request = urllib.request.Request(base + "/metrics", headers=AUTH)
+        with urllib.request.urlopen(request, timeout=5) as response:
+            text = response.read().decode()
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == "yima_http_requests_total" and \
+                        sample.labels == {"endpoint": "ops.healthz", "method": "GET", "status": "200"}:
+                    return sample.value
+        return 0
+
+    log = open(tmp_path / "gunicorn.log", "wb")
+    server = subprocess.Popen([os.path.join(BIN, "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
+                              cwd=ROOT, env=env, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 30
+        while get(base + "/healthz") != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        for _ in range(39):
+            assert get(base + "/healthz") == 200
+        assert healthz_count() == 40  # the stale 1000 are gone
+        workers = psutil.Process(server.pid).children()
+        assert len(workers) == 2
+        # Kill a worker that has counted (the kernel may have handed every request to one).
+        counted = {int(f.stem.split("_")[1]) for f in (tmp_path / "prom").glob("counter_*.db")}
+        victim = next(w for w in workers if w.pid in counted)
+        os.kill(victim.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and \
+                {p.pid for p in psutil.Process(server.pid).children()} - {w.pid for w in workers} == set():
+            time.sleep(0.2)
+        assert get(base + "/healthz") == 200
+        assert healthz_count() == 41
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        log.close()
