@@ -17,6 +17,16 @@ def password_matches(account, password):
     return check_password_hash(account.password_hash, password)
 
 
+def new_staff_account(login, password, *, role, **fields):
+    """A staff account (cashier, auditor, admin) with a password that meets the policy
+    (``backend.passwords``); every code path that creates one with a typed password goes here."""
+    from . import passwords
+    from .models import Account
+
+    passwords.check(password, login=login)
+    return Account(login=login, password_hash=hash_password(password), role=role, **fields)
+
+
 @functools.cache
 def _dummy_hash():
     return hash_password("no account has this password")

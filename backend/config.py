@@ -48,6 +48,16 @@ def from_environment(environ=None):
         "CODE_WINDOW_STEPS": int_or_default(env.get("YIMA_CODE_WINDOW_STEPS"), 1),
         "LOGIN_RATE_LIMIT": env.get("YIMA_LOGIN_RATE_LIMIT", "10 per minute"),
         "OTP_RATE_LIMIT": env.get("YIMA_OTP_RATE_LIMIT", "5 per 10 minutes"),
+        # Hardening (docs/security.md). Activation and refresh are rare for a real phone; a busy
+        # counter scans a code every few seconds at most, a bus validator online a little more.
+        "DEVICE_RATE_LIMIT": env.get("YIMA_DEVICE_RATE_LIMIT", "10 per hour;30 per day"),
+        "VERIFY_RATE_LIMIT": env.get("YIMA_VERIFY_RATE_LIMIT", "120 per minute;3000 per hour"),
+        "LOCKOUT_THRESHOLD": int_or_default(env.get("YIMA_LOCKOUT_THRESHOLD"), 5),
+        "LOCKOUT_SECONDS": int_or_default(env.get("YIMA_LOCKOUT_SECONDS"), 900),
+        "HSTS_SECONDS": int_or_default(env.get("YIMA_HSTS_SECONDS"), 31_536_000),
+        # Behind a proxy that terminates TLS the app sees plain http: say so to get HSTS and
+        # Secure cookies anyway (request.is_secure turns them on by itself otherwise).
+        "SERVED_OVER_TLS": parse_boolean(env.get("YIMA_SERVED_OVER_TLS")),
         "DAILY_FARE_CAP_FEN": int_or_default(env.get("YIMA_DAILY_FARE_CAP_FEN"), 1_000),
         "ARREARS_DENY_FEN": int_or_default(env.get("YIMA_ARREARS_DENY_FEN"), 1_000),
         "TRUST_WARN_AGE": int_or_default(env.get("YIMA_TRUST_WARN_AGE"), 6 * 3600),

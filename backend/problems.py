@@ -50,7 +50,10 @@ def register_error_handlers(app):
 
 
 def _from_domain(error):
-    return problem(error.status, error.code, error.title, error.detail, **error.extra)
+    response = problem(error.status, error.code, error.title, error.detail, **error.extra)
+    if isinstance(error.extra.get("retry_after"), int):
+        response.headers["Retry-After"] = str(error.extra["retry_after"])
+    return response
 
 
 def _from_token(error):

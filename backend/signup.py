@@ -7,6 +7,7 @@ import secrets
 
 from sqlalchemy import select
 
+from . import passwords
 from .accounts import hash_password
 from .errors import Conflict, ValidationFailed, YimaError
 from .models import Account, Person
@@ -14,7 +15,6 @@ from .registry import identity
 
 OTP_TTL = 300
 OTP_ATTEMPTS = 5
-MIN_PASSWORD = 8
 
 
 def _find_person(session, id_hash_key, national_id, phone):
@@ -52,22 +52,9 @@ def send_code(session, store, notifier, *, id_hash_key, national_id, phone):
     return code, OTP_TTL
 
 
-def password_problem(password):
-    if len(password) < MIN_PASSWORD:
-        return f"at least {MIN_PASSWORD} characters"
-    if len(password) > 128:
-        return "at most 128 characters"
-    if password.isdigit() or password.isalpha():
-        return "mix letters with digits or symbols"
-    return None
-
-
 def create_account(session, store, *, id_hash_key, national_id, phone, code, password):
     person = _find_person(session, id_hash_key, national_id, phone)
-    problem = password_problem(password)
-    if problem:
-        raise ValidationFailed(f"Password: {problem}.", code="weak_password",
-                               extra={"field": "password"})
+    passwords.check(password, login=person.phone, phone=person.phone)
     key = _otp_key(person)
     stored = store.get(key)
     if stored is None:

@@ -7,11 +7,13 @@ from sqlalchemy import select
 
 from .. import audit, credentials, family
 from ..errors import NotFound
-from ..extensions import db, redis_client
+from ..extensions import db, limiter, redis_client
 from ..issuer import current_ring
+from ..limits import configured, principal_key
 from ..models import Device
 from ..security import requires_role
-from . import bp, read_json
+from . import bp
+from .schemas import (LOGGED_IN, ActivateIn, ChallengeOut, DeviceRevokedOut, DevicesOut, IssuedOut, RefreshIn, api, json_body, responses)
 
 
 def _now():
@@ -20,15 +22,20 @@ def _now():
 
 @bp.post("/devices/challenge")
 @requires_role("patient")
+@api.validate(resp=responses(HTTP_200=ChallengeOut, errors=LOGGED_IN), tags=['devices'])
 def device_challenge():
     nonce, ttl = credentials.new_challenge(redis_client.client(), current_user.id)
     return jsonify(nonce=nonce, expires_in=ttl, server_time=_now())
 
 
 @bp.post("/devices")
+@limiter.shared_limit(configured("DEVICE_RATE_LIMIT"), "devices", key_func=principal_key)
 @requires_role("patient")
+@api.validate(json=ActivateIn,
+              resp=responses(HTTP_201=IssuedOut, errors=(*LOGGED_IN, 404, 409, 422, 429)),
+              tags=['devices'])
 def activate_device():
-    body = read_json(public_jwk=dict, nonce=str, signature=str)
+    body = json_body()
     now = _now()
     grant = None
     if body.get("grant_id") is not None:
@@ -47,9 +54,13 @@ def activate_device():
 
 
 @bp.post("/devices/refresh")
+@limiter.shared_limit(configured("DEVICE_RATE_LIMIT"), "devices", key_func=principal_key)
 @requires_role("patient")
+@api.validate(json=RefreshIn,
+              resp=responses(HTTP_200=IssuedOut, errors=(*LOGGED_IN, 404, 409, 422, 429)),
+              tags=['devices'])
 def refresh_device():
-    body = read_json(device_id=int, nonce=str, signature=str)
+    body = json_body()
     now = _now()
     issued = credentials.refresh_device(
         db.session, redis_client.client(), account=current_user, device_id=body["device_id"],
@@ -61,6 +72,7 @@ def refresh_device():
 
 @bp.get("/devices")
 @requires_role("patient")
+@api.validate(resp=responses(HTTP_200=DevicesOut, errors=LOGGED_IN), tags=['devices'])
 def list_devices():
     devices = db.session.scalars(select(Device).filter_by(account_id=current_user.id)
                                  .order_by(Device.id))
@@ -69,6 +81,7 @@ def list_devices():
 
 @bp.post("/devices/<int:device_id>/revoke")
 @requires_role("patient")
+@api.validate(resp=responses(HTTP_200=DeviceRevokedOut, errors=(*LOGGED_IN, 404)), tags=['devices'])
 def revoke_device(device_id):
     """Lost phone: from any browser, the account holder revokes a phone of theirs."""
     device = db.session.get(Device, device_id)

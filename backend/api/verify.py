@@ -6,18 +6,23 @@ from flask_login import current_user
 
 from .. import audit, credentials, settlements
 from ..errors import Forbidden
-from ..extensions import db, redis_client
+from ..extensions import db, limiter, redis_client
 from ..issuer import current_ring
+from ..limits import configured, principal_key
 from ..security import requires_role
-from . import bp, read_json
+from . import bp
+from .schemas import (LOGGED_IN, VerifyIn, VerifyOut, api, json_body, responses)
 
 ROLE_CONTEXTS = {"cashier": {"hospital"}, "validator": {"bus"}}
 
 
 @bp.post("/verify")
+@limiter.limit(configured("VERIFY_RATE_LIMIT"), key_func=principal_key)
 @requires_role("cashier", "validator")
+@api.validate(json=VerifyIn, resp=responses(HTTP_200=VerifyOut, errors=(*LOGGED_IN, 409, 422, 429)),
+              tags=['verification'])
 def verify_code():
-    body = read_json(code=str, context=str)
+    body = json_body()
     context = body["context"]
     if context in ("hospital", "bus") and context not in ROLE_CONTEXTS[current_user.role]:
         raise Forbidden(f"A {current_user.role} verifies {next(iter(ROLE_CONTEXTS[current_user.role]))} codes only.",
