@@ -4,6 +4,7 @@ import os
 from flask import Flask
 
 from . import config as config_module
+from . import headers
 from . import metrics
 from .extensions import db, limiter, login_manager, migrate, redis_client
 from .instance import ensure_instance_folder, read_or_create_secret
@@ -43,11 +44,13 @@ def create_app(config=None):
     app.before_request(redis_client.ensure_started)
     limiter.init_app(app)
     register_error_handlers(app)
+    headers.init_app(app)
 
-    from . import api, cli, ops, security, web, wellknown  # noqa: F401  (security: loaders)
+    from . import api, cli, contract, ops, security, web, wellknown  # noqa: F401  (security: loaders)
     app.register_blueprint(ops.bp)
     app.register_blueprint(web.bp)
     app.register_blueprint(wellknown.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(contract.bp)  # /openapi.json and /api/docs
     cli.register(app)
     return app

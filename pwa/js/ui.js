@@ -7,6 +7,7 @@ export function h(tag, attributes = {}, ...children) {
     if (value === false || value === null || value === undefined) continue;
     if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
     else if (name === "text") element.textContent = value;
+    else if (name === "style") element.style.cssText = value; // CSSOM: allowed by the CSP, unlike a style attribute
     else element.setAttribute(name, value === true ? "" : value);
   }
   for (const child of children.flat()) {
