@@ -1,7 +1,10 @@
 """Writing to the append-only audit log. Details name ids and counts, never personal data."""
 import json
 
-from .models import AuditEntry
+from sqlalchemy import select
+
+from .models import Account, AuditEntry
+from .registry.identity import phone_problem
 
 
 def record(session, *, actor, action, target_type, target_id, detail=None, request_id=None,
@@ -9,7 +12,7 @@ def record(session, *, actor, action, target_type, target_id, detail=None, reque
     """Add one entry to ``session`` (committed with the change it describes). ``region_code``
     names the region the change concerns (None: the whole zone)."""
     entry = AuditEntry(
-        actor=actor, action=action, target_type=target_type, target_id=str(target_id),
+        actor=_actor_name(session, actor), action=action, target_type=target_type, target_id=str(target_id),
         detail=json.dumps(detail or {}, ensure_ascii=False, sort_keys=True),
         request_id=request_id, region_code=region_code,
     )

@@ -31,5 +31,5 @@ def read_json(**fields):
     return body
 
 
-from . import (admin_revocations, auth, counter, devices, family, me, oversight,  # noqa: E402,F401,I001
-               revocations, signup, transit, verify)
+from . import (admin_console, admin_revocations, auth, counter, devices, family, me,  # noqa: E402,F401,I001
+               oversight, revocations, signup, transit, verify)

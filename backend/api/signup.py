@@ -1,4 +1,6 @@
 """Sign-up against the registry: national ID + registered phone + one-time code + password."""
+import hmac
+
 from flask import current_app, jsonify, request, session
 from flask_login import login_user
 
@@ -13,7 +15,11 @@ from .auth import describe
 def _phone_key():
     body = request.get_json(silent=True)
     phone = body.get("phone") if isinstance(body, dict) else None
-    return f"phone:{phone}" if isinstance(phone, str) else request.remote_addr
+    if not isinstance(phone, str):
+        return request.remote_addr
+    # Keyed hash: the limiter writes its key to Redis and to its log line, never the number.
+    return "phone:" + hmac.new(current_app.config["ID_HASH_KEY"].encode(), phone.encode(),
+                               "sha256").hexdigest()[:24]
 
 
 def _otp_limit():

@@ -1,0 +1,148 @@
+"""The admin console (docs/admin-console.md): regions and policies, institutions, lines and fares,
+staff, validators, hospital-system keys, signing keys, revocations and the audit log. Admins only;
+a region's admin sees and changes only that region (the zone admin, region None, everything).
+Thin views over ``backend.admin_console``; every change commits with its audit entry."""
+import time
+
+from flask import current_app, g, jsonify, request
+from flask_login import current_user
+
+from .. import admin_console as console
+from ..errors import Conflict
+from ..extensions import db
+from ..issuer import current_ring, locked_ring
+from ..security import requires_role
+from . import bp, read_json
+
+
+def _actor():
+    return console.Actor(current_user.login, current_user.region_code,
+                         account_id=getattr(current_user, "id", None),
+                         request_id=getattr(g, "request_id", None))
+
+
+@bp.get("/admin/console")
+@requires_role("admin")
+def console_scope():
+    """Who is acting and over what: the console shows or hides zone-only sections from this."""
+    return jsonify(login=current_user.login, region=current_user.region_code,
+                   zone=current_user.region_code is None)
+
+
+@bp.get("/admin/regions")
+@requires_role("admin")
+def regions_list():
+    return jsonify(regions=console.list_regions(db.session, _actor()))
+
+
+@bp.patch("/admin/regions/<code>/policies/<insurance_class>")
+@requires_role("admin")
+def policy_update(code, insurance_class):
+    body = read_json()
+    policy = console.update_policy(db.session, _actor(), code, insurance_class, body)
+    db.session.commit()
+    return jsonify(region=code, policy=policy)
+
+
+@bp.get("/admin/institutions")
+@requires_role("admin")
+def institutions_list():
+    return jsonify(institutions=console.list_institutions(db.session, _actor()))
+
+
+@bp.post("/admin/institutions/<code>/evoucher")
+@requires_role("admin")
+def institution_evoucher(code):
+    body = read_json(accepts_evoucher=bool)
+    institution = console.set_evoucher(db.session, _actor(), code, body["accepts_evoucher"])
+    db.session.commit()
+    return jsonify(institution=institution)
+
+
+@bp.get("/admin/lines")
+@requires_role("admin")
+def lines_list():
+    return jsonify(lines=console.list_lines(db.session, _actor()))
+
+
+@bp.patch("/admin/lines/<code>")
+@requires_role("admin")
+def line_update(code):
+    body = read_json(fare_fen=int)
+    line = console.set_fare(db.session, _actor(), code, body["fare_fen"])
+    db.session.commit()
+    return jsonify(line=line)
+
+
+@bp.get("/admin/staff")
+@requires_role("admin")
+def staff_list():
+    return jsonify(staff=console.list_staff(db.session, _actor()))
+
+
+@bp.post("/admin/staff")
+@requires_role("admin")
+def staff_create():
+    body = read_json()
+    account = console.create_staff(db.session, _actor(), body)
+    db.session.commit()
+    return jsonify(account=account), 201
+
+
+@bp.post("/admin/staff/<int:account_id>/disable")
+@requires_role("admin")
+def staff_disable(account_id):
+    account = console.disable_staff(db.session, _actor(), account_id)
+    db.session.commit()
+    return jsonify(account=account)
+
+
+@bp.get("/admin/validators")
+@requires_role("admin")
+def validators_list():
+    return jsonify(validators=console.list_validators(db.session, _actor()))
+
+
+@bp.get("/admin/api-keys")
+@requires_role("admin")
+def api_keys_list():
+    return jsonify(keys=console.list_api_keys(db.session, _actor()))
+
+
+@bp.get("/admin/signing-keys")
+@requires_role("admin")
+def signing_keys_list():
+    now = int(time.time())
+    return jsonify(keys=console.describe_signing_keys(current_ring(), now), now=now)
+
+
+@bp.post("/admin/signing-keys/rotate")
+@requires_role("admin")
+def signing_keys_rotate():
+    body = read_json()
+    config = current_app.config
+    actor = _actor()
+    overlap = console.check_rotation(actor, body, config["KEY_ROTATION_OVERLAP"])
+    if config.get("SIGNING_KEY_FILE"):
+        raise Conflict("The signing key comes from a configured file; rotate it there.",
+                       code="keys_managed_externally")
+    now = int(time.time())
+    with locked_ring(current_app, now) as ring:  # one schedule for every worker
+        result = console.rotate_signing_key(db.session, actor, ring, now=now, overlap=overlap,
+                                            lifetime=config["CREDENTIAL_LIFETIME"])
+    db.session.commit()
+    return jsonify(result), 201
+
+
+@bp.get("/admin/revocations")
+@requires_role("admin")
+def revocations_recent():
+    return jsonify(revocations=console.recent_revocations(db.session, _actor(),
+                                                          request.args.get("limit")))
+
+
+@bp.get("/admin/audit-log")
+@requires_role("admin")
+def audit_log():
+    return jsonify(console.audit_page(db.session, _actor(), request.args.get("before"),
+                                      request.args.get("limit")))

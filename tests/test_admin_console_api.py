@@ -1,0 +1,287 @@
+"""The admin console API: validation problems with stable codes, the region boundary, an audit
+entry for every change, 403 for a cashier everywhere, and key rotation seen in the JWKS."""
+import json
+
+import pytest
+from phones import login
+from sqlalchemy import select
+
+from backend.extensions import db
+from backend.models import Account, AuditEntry, MedicalPolicy
+
+QINGPU, WUJIANG, JIASHAN = "310118", "320509", "330421"
+STRONG = "kiwi-harbour-lantern"
+
+# Every console endpoint (method, path, body): a cashier gets 403 on each.
+ENDPOINTS = [
+    ("GET", "/api/v1/admin/console", None),
+    ("GET", "/api/v1/admin/regions", None),
+    ("PATCH", f"/api/v1/admin/regions/{QINGPU}/policies/employee", {"deductible_fen": 1}),
+    ("GET", "/api/v1/admin/institutions", None),
+    ("POST", "/api/v1/admin/institutions/H31011800001/evoucher", {"accepts_evoucher": False}),
+    ("GET", "/api/v1/admin/lines", None),
+    ("PATCH", "/api/v1/admin/lines/ZONE1", {"fare_fen": 300}),
+    ("GET", "/api/v1/admin/staff", None),
+    ("POST", "/api/v1/admin/staff", {"login": "x-cashier", "password": STRONG, "role": "cashier",
+                                     "institution": "H31011800001"}),
+    ("POST", "/api/v1/admin/staff/1/disable", None),
+    ("GET", "/api/v1/admin/validators", None),
+    ("POST", "/api/v1/admin/validators", {"line": "ZONE1", "label": "bus"}),
+    ("POST", "/api/v1/admin/validators/1/disable", None),
+    ("GET", "/api/v1/admin/api-keys", None),
+    ("GET", "/api/v1/admin/institutions/H31011800001/api-keys", None),
+    ("POST", "/api/v1/admin/institutions/H31011800001/api-keys", {"label": "his"}),
+    ("POST", "/api/v1/admin/api-keys/1/revoke", None),
+    ("GET", "/api/v1/admin/signing-keys", None),
+    ("POST", "/api/v1/admin/signing-keys/rotate", {"confirm": "rotate"}),
+    ("GET", "/api/v1/admin/revocations", None),
+    ("GET", "/api/v1/admin/audit-log", None),
+]
+
+
+@pytest.fixture(autouse=True)
+def own_key_ring(app, tmp_path):
+    """Rotation writes to the key ring: give each test its own, not the session's shared one."""
+    app.config["KEYS_DIR"] = str(tmp_path / "keys")
+
+
+class Admin:
+    """A logged-in test client that sends the CSRF token with every call."""
+
+    def __init__(self, app, name, password=None):
+        self.client = app.test_client()
+        self.csrf = login(self.client, name, *([password] if password else []))
+
+    def __call__(self, method, path, body=None, **query):
+        return self.client.open(path, method=method, json=body, query_string=query,
+                                headers={"X-CSRF-Token": self.csrf})
+
+
+@pytest.fixture
+def zone(seeded):
+    return Admin(seeded, "demo-admin")
+
+
+@pytest.fixture
+def wujiang(seeded, zone):
+    """A Wujiang-only admin, created through the console by the zone admin."""
+    made = zone("POST", "/api/v1/admin/staff", {"login": "admin-wj", "password": STRONG,
+                                                "role": "admin", "region": WUJIANG})
+    assert made.status_code == 201, made.json
+    return Admin(seeded, "admin-wj", STRONG)
+
+
+def audit_actions(app, action):
+    with app.app_context():
+        return [(e.actor, e.target_id, json.loads(e.detail), e.region_code)
+                for e in db.session.scalars(select(AuditEntry).filter_by(action=action))]
+
+
+def test_policy_edit_is_validated_with_stable_codes(seeded, zone):
+    path = f"/api/v1/admin/regions/{QINGPU}/policies/employee"
+    cases = [
+        ({"deductible_fen": 12.5}, "not_integer"),
+        ({"deductible_fen": "100"}, "not_integer"),
+        ({"deductible_fen": True}, "not_integer"),
+        ({"deductible_fen": -1}, "amount_out_of_range"),
+        ({"ratio_l1_a_bp": 10_001}, "ratio_out_of_range"),
+        ({"class_b_self_share_bp": -5}, "ratio_out_of_range"),
+        ({"has_personal_account": 1}, "not_boolean"),
+        ({"deductible_fen": 10**30}, "amount_out_of_range"),
+        ({"annual_cap_fen": 0}, "cap_not_positive"),
+        ({"deductible_fen": 500_000, "annual_cap_fen": 400_000}, "cap_below_deductible"),
+        ({"has_personal_account": False, "personal_account_pays_deductible": True},
+         "no_personal_account"),
+        ({"price": 1}, "unknown_field"),
+        ({}, "nothing_to_change"),
+    ]
+    for body, code in cases:
+        response = zone("PATCH", path, body)
+        assert response.status_code == 422, (body, response.json)
+        assert response.mimetype == "application/problem+json"
+        assert response.json["code"] == "invalid_policy"
+        assert code in [p["code"] for p in response.json["problems"]], (body, response.json)
+    assert zone("PATCH", path, [1]).status_code == 400
+    assert zone("PATCH", f"/api/v1/admin/regions/{QINGPU}/policies/gold", {"deductible_fen": 1}) \
+        .json["code"] == "policy_not_found"
+    assert zone("PATCH", "/api/v1/admin/regions/999999/policies/employee", {"deductible_fen": 1}) \
+        .json["code"] == "region_not_found"
+    assert audit_actions(seeded, "policy.update") == []
+
+    changed = zone("PATCH", path, {"deductible_fen": 180_000, "ratio_l3_a_bp": 8_500})
+    assert changed.status_code == 200, changed.json
+    assert changed.json["policy"]["deductible_fen"] == 180_000
+    with seeded.app_context():
+        policy = db.session.scalars(select(MedicalPolicy).filter_by(
+            region_code=QINGPU, insurance_class="employee")).one()
+        assert (policy.deductible_fen, policy.ratio_l3_a_bp) == (180_000, 8_500)
+    [(actor, target, detail, region)] = audit_actions(seeded, "policy.update")
+    assert (actor, target, region) == ("demo-admin", f"{QINGPU}/employee", QINGPU)
+    assert detail["changes"]["deductible_fen"][1] == 180_000
+    regions = zone("GET", "/api/v1/admin/regions").json["regions"]
+    assert [r["code"] for r in regions] == [QINGPU, WUJIANG, JIASHAN]
+
+
+def test_a_region_admin_stays_in_their_region(seeded, zone, wujiang):
+    assert [r["code"] for r in wujiang("GET", "/api/v1/admin/regions").json["regions"]] == [WUJIANG]
+    refused = wujiang("PATCH", f"/api/v1/admin/regions/{QINGPU}/policies/employee",
+                      {"deductible_fen": 1})
+    assert refused.status_code == 403 and refused.json["code"] == "outside_your_region"
+    own = wujiang("PATCH", f"/api/v1/admin/regions/{WUJIANG}/policies/resident",
+                  {"deductible_fen": 20_000})
+    assert own.status_code == 200, own.json
+
+    institutions = wujiang("GET", "/api/v1/admin/institutions").json["institutions"]
+    assert institutions and {i["region"] for i in institutions} == {WUJIANG}
+    assert wujiang("POST", "/api/v1/admin/institutions/H31011800001/evoucher",
+                   {"accepts_evoucher": False}).json["code"] == "outside_your_region"
+
+    staff = wujiang("GET", "/api/v1/admin/staff").json["staff"]
+    assert {s["region"] for s in staff} == {WUJIANG}
+    assert "demo-cashier-wj" in [s["login"] for s in staff]
+    qingpu_cashier = next(s for s in zone("GET", "/api/v1/admin/staff").json["staff"]
+                          if s["login"] == "demo-cashier")
+    assert wujiang("POST", f"/api/v1/admin/staff/{qingpu_cashier['id']}/disable") \
+        .json["code"] == "outside_your_region"
+    assert wujiang("POST", "/api/v1/admin/staff", {
+        "login": "qp-cashier-2", "password": STRONG, "role": "cashier",
+        "institution": "H31011800001"}).json["code"] == "outside_your_region"
+    assert wujiang("POST", "/api/v1/admin/staff", {
+        "login": "qp-admin-2", "password": STRONG, "role": "admin",
+        "region": QINGPU}).json["code"] == "outside_your_region"
+
+    lines = wujiang("GET", "/api/v1/admin/lines").json["lines"]
+    assert lines and all(WUJIANG in line["regions"] for line in lines)
+    crossing = next(line for line in lines if len(line["regions"]) > 1)
+    assert not crossing["editable"]
+    assert wujiang("PATCH", f"/api/v1/admin/lines/{crossing['code']}", {"fare_fen": 300}) \
+        .json["code"] == "line_spans_regions"
+    assert wujiang("POST", "/api/v1/admin/signing-keys/rotate", {"confirm": "rotate"}) \
+        .json["code"] == "zone_admin_only"
+
+    mine = wujiang("GET", "/api/v1/admin/audit-log").json["entries"]
+    assert [e["action"] for e in mine] == ["policy.update", "staff.create"]
+    assert {e["region"] for e in mine} == {WUJIANG}
+    everything = zone("GET", "/api/v1/admin/audit-log").json["entries"]
+    assert {"demo.seed", "policy.update", "staff.create"} <= {e["action"] for e in everything}
+
+
+def test_institutions_lines_and_staff_changes_are_audited(seeded, zone):
+    off = zone("POST", "/api/v1/admin/institutions/H31011800001/evoucher", {"accepts_evoucher": False})
+    assert off.status_code == 200 and off.json["institution"]["accepts_evoucher"] is False
+    assert zone("POST", "/api/v1/admin/institutions/H31011800001/evoucher",
+                {"accepts_evoucher": "no"}).status_code == 422
+    assert zone("POST", "/api/v1/admin/institutions/H99999900001/evoucher",
+                {"accepts_evoucher": True}).json["code"] == "institution_not_found"
+
+    for fare, code in [(0, "fare_out_of_range"), (10_001, "fare_out_of_range"), (2.5, None)]:
+        response = zone("PATCH", "/api/v1/admin/lines/ZONE1", {"fare_fen": fare})
+        assert response.status_code == 422, response.json
+        if code:
+            assert response.json["problems"][0]["code"] == code
+    fare = zone("PATCH", "/api/v1/admin/lines/ZONE1", {"fare_fen": 300})
+    assert fare.status_code == 200 and fare.json["line"]["fare_fen"] == 300
+
+    weak = zone("POST", "/api/v1/admin/staff", {"login": "cashier-new", "password": "short",
+                                                "role": "cashier", "institution": "H31011800001"})
+    assert weak.status_code == 422 and weak.json["code"] == "weak_password"
+    bad = zone("POST", "/api/v1/admin/staff", {"login": "X Y", "password": STRONG, "role": "boss"})
+    assert {p["code"] for p in bad.json["problems"]} == {"bad_role", "bad_login"}
+    assert zone("POST", "/api/v1/admin/staff", {"login": "c-2", "password": STRONG,
+                                                "role": "cashier"}).json["problems"][0]["code"] \
+        == "required"
+    made = zone("POST", "/api/v1/admin/staff", {"login": "cashier-new", "password": STRONG,
+                                                "role": "cashier", "institution": "H31011800001"})
+    assert made.status_code == 201, made.json
+    assert zone("POST", "/api/v1/admin/staff", {"login": "cashier-new", "password": STRONG,
+                                                "role": "auditor"}).json["code"] == "login_taken"
+    with seeded.app_context():
+        account = db.session.scalars(select(Account).filter_by(login="cashier-new")).one()
+        assert account.password_hash.startswith("scrypt:") and STRONG not in account.password_hash
+    new_cashier = seeded.test_client()
+    login(new_cashier, "cashier-new", STRONG)
+
+    account_id = made.json["account"]["id"]
+    disabled = zone("POST", f"/api/v1/admin/staff/{account_id}/disable")
+    assert disabled.status_code == 200 and disabled.json["account"]["active"] is False
+    assert new_cashier.get("/api/v1/auth/me").status_code == 401
+    me_id = next(s["id"] for s in zone("GET", "/api/v1/admin/staff").json["staff"]
+                 if s["login"] == "demo-admin")
+    assert zone("POST", f"/api/v1/admin/staff/{me_id}/disable").json["code"] == "cannot_disable_self"
+    with seeded.app_context():
+        patient_id = db.session.scalars(select(Account.id).filter_by(role="patient")).first()
+    assert zone("POST", f"/api/v1/admin/staff/{patient_id}/disable").json["code"] == "staff_not_found"
+
+    assert [a[1] for a in audit_actions(seeded, "institution.evoucher")] == ["H31011800001"]
+    assert audit_actions(seeded, "line.fare")[0][2] == {"fare_fen": [200, 300]}
+    assert [a[2]["login"] for a in audit_actions(seeded, "staff.create")] == ["cashier-new"]
+    assert [a[1] for a in audit_actions(seeded, "staff.disable")] == [str(account_id)]
+
+
+def test_lists_for_validators_keys_and_revocations(seeded, zone):
+    zone("POST", "/api/v1/admin/validators", {"line": "ZONE1", "label": "沪苏 bus 7"})
+    [validator] = zone("GET", "/api/v1/admin/validators").json["validators"]
+    assert (validator["line"], validator["status"]) == ("ZONE1", "pending")
+    zone("POST", "/api/v1/admin/institutions/H31011800001/api-keys", {"label": "HIS"})
+    [key] = zone("GET", "/api/v1/admin/api-keys").json["keys"]
+    assert key["institution"] == "H31011800001" and not key["revoked"] and "key" not in key
+    assert zone("GET", "/api/v1/admin/revocations").json["revocations"] == []
+    for query in ({"limit": "0"}, {"limit": "x"}, {"limit": "201"}):
+        assert zone("GET", "/api/v1/admin/revocations", **query).status_code == 422
+    assert zone("GET", "/api/v1/admin/audit-log", before="-1").status_code == 422
+
+
+def test_audit_log_pages_newest_first(seeded, zone):
+    for fare in range(301, 306):
+        assert zone("PATCH", "/api/v1/admin/lines/ZONE2", {"fare_fen": fare}).status_code == 200
+    first = zone("GET", "/api/v1/admin/audit-log", limit="3").json
+    assert [e["detail"]["fare_fen"][1] for e in first["entries"]] == [305, 304, 303]
+    assert first["entries"][0]["actor"] == "demo-admin" and first["entries"][0]["at"]
+    second = zone("GET", "/api/v1/admin/audit-log", limit="3", before=str(first["next_before"])).json
+    assert [e["detail"].get("fare_fen", [0, 0])[1] for e in second["entries"][:2]] == [302, 301]
+    ids = [e["id"] for e in first["entries"] + second["entries"]]
+    assert ids == sorted(ids, reverse=True)
+
+
+def test_rotation_publishes_the_new_key_and_keeps_the_old(seeded, zone):
+    client = seeded.test_client()
+    [old] = client.get("/.well-known/jwks.json").json["keys"]
+    [listed] = zone("GET", "/api/v1/admin/signing-keys").json["keys"]
+    assert listed["kid"] == old["kid"] and listed["state"] == "signing"
+    assert zone("POST", "/api/v1/admin/signing-keys/rotate", {}).json["code"] == "invalid_rotation"
+    assert zone("POST", "/api/v1/admin/signing-keys/rotate",
+                {"confirm": "rotate", "overlap_seconds": -1}).status_code == 422
+    rotated = zone("POST", "/api/v1/admin/signing-keys/rotate",
+                   {"confirm": "rotate", "overlap_seconds": 3600})
+    assert rotated.status_code == 201, rotated.json
+    text = json.dumps(rotated.json)
+    assert "PRIVATE" not in text and '"d"' not in text
+    new_kid = rotated.json["kid"]
+    kids = {k["kid"] for k in client.get("/.well-known/jwks.json").json["keys"]}
+    assert kids == {old["kid"], new_kid}
+    states = {k["kid"]: k["state"] for k in zone("GET", "/api/v1/admin/signing-keys").json["keys"]}
+    assert states == {old["kid"]: "signing", new_kid: "pending"}
+    [(actor, target, detail, _)] = audit_actions(seeded, "keys.rotate")
+    assert (actor, target, detail["overlap"]) == ("demo-admin", new_kid, 3600)
+
+    from backend import admin_console
+    from backend.issuer import locked_ring
+
+    with seeded.app_context(), locked_ring(seeded) as ring:  # an hour on: the new key signs
+        later = {k["kid"]: k["state"]
+                 for k in admin_console.describe_signing_keys(ring, rotated.json["signs_from"])}
+    assert later == {old["kid"]: "retired", new_kid: "signing"}
+
+
+@pytest.mark.parametrize("method,path,body", ENDPOINTS, ids=[f"{m} {p}" for m, p, _ in ENDPOINTS])
+def test_a_cashier_gets_403_on_every_admin_endpoint(seeded, method, path, body):
+    cashier = Admin(seeded, "demo-cashier")
+    response = cashier(method, path, body)
+    assert response.status_code == 403, response.json
+    assert response.mimetype == "application/problem+json" and response.json["code"] == "forbidden"
+
+
+def test_anonymous_gets_401(seeded):
+    client = seeded.test_client()
+    for method, path, body in ENDPOINTS:
+        assert client.open(path, method=method, json=body).status_code == 401, path
