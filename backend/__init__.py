@@ -47,10 +47,11 @@ def create_app(config=None):
     register_error_handlers(app)
     headers.init_app(app)
 
-    from . import api, cli, ops, security, web, wellknown  # noqa: F401  (security: loaders)
+    from . import api, cli, contract, ops, security, web, wellknown  # noqa: F401  (security: loaders)
     app.register_blueprint(ops.bp)
     app.register_blueprint(web.bp)
     app.register_blueprint(wellknown.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(contract.bp)  # /openapi.json and /api/docs
     cli.register(app)
     return app

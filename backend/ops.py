@@ -4,6 +4,7 @@ import logging
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 
+from .contract import Out, api, responses
 from .extensions import db, redis_client
 from .problems import problem
 
@@ -11,12 +12,20 @@ bp = Blueprint("ops", __name__)
 log = logging.getLogger("yima.ops")
 
 
+class ReadyOut(Out):
+    status: str
+    checks: dict[str, bool] | None = None
+
+
 @bp.get("/healthz")
+@api.validate(resp=responses(HTTP_200=ReadyOut), tags=["operations"])
 def healthz():
     return jsonify(status="ok")
 
 
 @bp.get("/readyz")
+@api.validate(resp=responses(HTTP_200=ReadyOut, errors={503: "`not_ready`, with `checks`"}),
+              tags=["operations"])
 def readyz():
     checks = {"database": _database_ok(), "redis": _redis_ok()}
     failing = [name for name, ok in checks.items() if not ok]

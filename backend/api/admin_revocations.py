@@ -12,7 +12,8 @@ from ..errors import NotFound
 from ..extensions import db
 from ..models import Credential, Person
 from ..security import requires_role
-from . import bp, read_json
+from . import bp
+from .schemas import LOGGED_IN, ReasonIn, RevokedOut, api, json_body, responses
 
 
 def _in_scope(person):
@@ -21,8 +22,10 @@ def _in_scope(person):
 
 @bp.post("/admin/credentials/<jti>/revoke")
 @requires_role("admin")
+@api.validate(json=ReasonIn, resp=responses(HTTP_200=RevokedOut, errors=(*LOGGED_IN, 404)),
+              tags=["admin"])
 def admin_revoke_credential(jti):
-    body = read_json(reason=str)
+    body = json_body()
     credential = db.session.get(Credential, jti) if len(jti) == 11 else None
     if credential is None or not _in_scope(db.session.get(Person, credential.person_id)):
         raise NotFound("No such credential in your region.", code="credential_not_found")
@@ -36,8 +39,10 @@ def admin_revoke_credential(jti):
 
 @bp.post("/admin/persons/<holder>/revoke")
 @requires_role("admin")
+@api.validate(json=ReasonIn, resp=responses(HTTP_200=RevokedOut, errors=(*LOGGED_IN, 404)),
+              tags=["admin"])
 def admin_revoke_person(holder):
-    body = read_json(reason=str)
+    body = json_body()
     person = db.session.scalars(select(Person).filter_by(holder_id=holder)).first()
     if not _in_scope(person):
         raise NotFound("No such person in your region.", code="person_not_found")

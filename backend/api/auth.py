@@ -10,14 +10,15 @@ from ..lockout import Lockout
 from ..models import Account
 from ..security import new_csrf_token
 from . import bp
-from .schemas import (LOGGED_IN, LoginIn, SessionOut, StatusOut, api, json_body, responses)
+from .schemas import LOGGED_IN, LoginIn, SessionOut, StatusOut, api, json_body, responses
 
 
 @bp.post("/auth/login")
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
 @api.validate(json=LoginIn,
-              resp=responses(HTTP_200=SessionOut, errors={401: '`invalid_credentials`: wrong login or password', 429: None}),
-              tags=['accounts'])
+              resp=responses(HTTP_200=SessionOut, errors={
+                  401: "`invalid_credentials`: wrong login or password", 429: None}),
+              tags=["accounts"])
 def login():
     body = json_body()
     name = body["login"].strip()
@@ -46,7 +47,7 @@ def _refuse_if_locked(retry_after):
 
 @bp.post("/auth/logout")
 @login_required
-@api.validate(resp=responses(HTTP_200=StatusOut, errors=LOGGED_IN), tags=['accounts'])
+@api.validate(resp=responses(HTTP_200=StatusOut, errors=LOGGED_IN), tags=["accounts"])
 def logout():
     logout_user()
     session.clear()
@@ -55,7 +56,7 @@ def logout():
 
 @bp.get("/auth/me")
 @login_required
-@api.validate(resp=responses(HTTP_200=SessionOut, errors=(401,)), tags=['accounts'])
+@api.validate(resp=responses(HTTP_200=SessionOut, errors=(401,)), tags=["accounts"])
 def me():
     return jsonify(account=describe(current_user), csrf_token=session.get("csrf") or new_csrf_token())
 

@@ -9,7 +9,9 @@ from ..errors import NotFound
 from ..extensions import db, redis_client
 from ..models import Settlement
 from ..security import requires_role
-from . import bp, read_json
+from . import bp
+from .schemas import (LOGGED_IN, REPLAYED, BillIn, PreviewOut, RefundIn, RefundOut,
+                      SettlementAnswerOut, api, json_body, responses)
 
 
 def _institution():
@@ -18,8 +20,10 @@ def _institution():
 
 @bp.post("/settlements/preview")
 @requires_role("cashier")
+@api.validate(json=BillIn, resp=responses(HTTP_200=PreviewOut, errors=(*LOGGED_IN, 409, 422)),
+              tags=["counter"])
 def settlement_preview():
-    body = read_json(scan_id=str, lines=list)
+    body = json_body()
     person, split = settlements.preview(
         db.session, redis_client.client(), scan_id=body["scan_id"],
         institution_code=_institution(), raw_lines=body["lines"], now=int(time.time()),
@@ -30,8 +34,12 @@ def settlement_preview():
 
 @bp.post("/settlements")
 @requires_role("cashier")
+@api.validate(json=BillIn,
+              resp=responses(HTTP_201=SettlementAnswerOut, HTTP_200=(SettlementAnswerOut, REPLAYED),
+                             errors=(*LOGGED_IN, 409, 422)),
+              tags=["counter"])
 def settlement_create():
-    body = read_json(scan_id=str, lines=list)
+    body = json_body()
     settlement, created = settlements.settle(
         db.session, redis_client.client(), scan_id=body["scan_id"],
         institution_code=_institution(), cashier_id=current_user.id, raw_lines=body["lines"],
@@ -49,6 +57,8 @@ def settlement_create():
 
 @bp.get("/settlements/<int:settlement_id>")
 @requires_role("cashier")
+@api.validate(resp=responses(HTTP_200=SettlementAnswerOut, errors=(*LOGGED_IN, 404)),
+              tags=["counter"])
 def settlement_show(settlement_id):
     settlement = db.session.get(Settlement, settlement_id)
     if settlement is None or settlement.institution_code != _institution():
@@ -58,8 +68,10 @@ def settlement_show(settlement_id):
 
 @bp.post("/settlements/<int:settlement_id>/refund")
 @requires_role("cashier")
+@api.validate(json=RefundIn, resp=responses(HTTP_201=RefundOut, errors=(*LOGGED_IN, 404, 409, 422)),
+              tags=["counter"])
 def settlement_refund(settlement_id):
-    body = read_json(reason=str)
+    body = json_body()
     reversal = settlements.refund(db.session, settlement_id=settlement_id,
                                   institution_code=_institution(), cashier_id=current_user.id,
                                   reason=body["reason"], now=int(time.time()))

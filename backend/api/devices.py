@@ -13,7 +13,8 @@ from ..limits import configured, principal_key
 from ..models import Device
 from ..security import requires_role
 from . import bp
-from .schemas import (LOGGED_IN, ActivateIn, ChallengeOut, DeviceRevokedOut, DevicesOut, IssuedOut, RefreshIn, api, json_body, responses)
+from .schemas import (LOGGED_IN, ActivateIn, ChallengeOut, DeviceRevokedOut, DevicesOut, IssuedOut,
+                      RefreshIn, api, json_body, responses)
 
 
 def _now():
@@ -22,7 +23,7 @@ def _now():
 
 @bp.post("/devices/challenge")
 @requires_role("patient")
-@api.validate(resp=responses(HTTP_200=ChallengeOut, errors=LOGGED_IN), tags=['devices'])
+@api.validate(resp=responses(HTTP_200=ChallengeOut, errors=LOGGED_IN), tags=["devices"])
 def device_challenge():
     nonce, ttl = credentials.new_challenge(redis_client.client(), current_user.id)
     return jsonify(nonce=nonce, expires_in=ttl, server_time=_now())
@@ -33,7 +34,7 @@ def device_challenge():
 @requires_role("patient")
 @api.validate(json=ActivateIn,
               resp=responses(HTTP_201=IssuedOut, errors=(*LOGGED_IN, 404, 409, 422, 429)),
-              tags=['devices'])
+              tags=["devices"])
 def activate_device():
     body = json_body()
     now = _now()
@@ -58,7 +59,7 @@ def activate_device():
 @requires_role("patient")
 @api.validate(json=RefreshIn,
               resp=responses(HTTP_200=IssuedOut, errors=(*LOGGED_IN, 404, 409, 422, 429)),
-              tags=['devices'])
+              tags=["devices"])
 def refresh_device():
     body = json_body()
     now = _now()
@@ -72,7 +73,7 @@ def refresh_device():
 
 @bp.get("/devices")
 @requires_role("patient")
-@api.validate(resp=responses(HTTP_200=DevicesOut, errors=LOGGED_IN), tags=['devices'])
+@api.validate(resp=responses(HTTP_200=DevicesOut, errors=LOGGED_IN), tags=["devices"])
 def list_devices():
     devices = db.session.scalars(select(Device).filter_by(account_id=current_user.id)
                                  .order_by(Device.id))
@@ -81,7 +82,7 @@ def list_devices():
 
 @bp.post("/devices/<int:device_id>/revoke")
 @requires_role("patient")
-@api.validate(resp=responses(HTTP_200=DeviceRevokedOut, errors=(*LOGGED_IN, 404)), tags=['devices'])
+@api.validate(resp=responses(HTTP_200=DeviceRevokedOut, errors=(*LOGGED_IN, 404)), tags=["devices"])
 def revoke_device(device_id):
     """Lost phone: from any browser, the account holder revokes a phone of theirs."""
     device = db.session.get(Device, device_id)

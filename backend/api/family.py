@@ -8,7 +8,9 @@ from flask_login import current_user
 from .. import audit, family, qr
 from ..extensions import db
 from ..security import requires_role
-from . import bp, read_json
+from . import bp
+from .schemas import (LOGGED_IN, CodeIn, GrantAnswerOut, GrantsOut, InvitationOut, api, json_body,
+                      responses)
 
 
 def _now():
@@ -17,6 +19,7 @@ def _now():
 
 @bp.post("/family/invitations")
 @requires_role("patient")
+@api.validate(resp=responses(HTTP_201=InvitationOut, errors=(*LOGGED_IN, 409)), tags=["family"])
 def family_invite():
     grant, code = family.invite(db.session, grantor=current_user, now=_now())
     svg = io.BytesIO()
@@ -30,8 +33,11 @@ def family_invite():
 
 @bp.post("/family/accept")
 @requires_role("patient")
+@api.validate(json=CodeIn,
+              resp=responses(HTTP_200=GrantAnswerOut, errors=(*LOGGED_IN, 404, 409, 422)),
+              tags=["family"])
 def family_accept():
-    body = read_json(code=str)
+    body = json_body()
     grant = family.accept(db.session, member=current_user, code=body["code"], now=_now())
     audit.record(db.session, actor=current_user.login, action="family.accept",
                  target_type="family_grant", target_id=grant.id)
@@ -41,6 +47,7 @@ def family_accept():
 
 @bp.get("/family")
 @requires_role("patient")
+@api.validate(resp=responses(HTTP_200=GrantsOut, errors=LOGGED_IN), tags=["family"])
 def family_list():
     given, received = family.grants_of(db.session, current_user)
     return jsonify(given=[_grant(g) for g in given], received=[_grant(g) for g in received])
@@ -48,6 +55,8 @@ def family_list():
 
 @bp.post("/family/grants/<int:grant_id>/revoke")
 @requires_role("patient")
+@api.validate(resp=responses(HTTP_200=GrantAnswerOut, errors=(*LOGGED_IN, 404, 409)),
+              tags=["family"])
 def family_revoke(grant_id):
     grant, count = family.revoke(db.session, account=current_user, grant_id=grant_id, now=_now())
     audit.record(db.session, actor=current_user.login, action="family.revoke",

@@ -9,11 +9,13 @@ from .. import audit, transit, wallet
 from ..extensions import db
 from ..models import WalletEntry
 from ..security import requires_role
-from . import bp, read_json
+from . import bp
+from .schemas import LOGGED_IN, REPLAYED, MeOut, TopUpIn, TopUpOut, api, json_body, responses
 
 
 @bp.get("/me")
 @requires_role("patient")
+@api.validate(resp=responses(HTTP_200=MeOut, errors=LOGGED_IN), tags=["patient"])
 def me_summary():
     person = current_user.person
     entries = db.session.scalars(select(WalletEntry).filter_by(person_id=person.id)
@@ -35,8 +37,12 @@ def me_summary():
 
 @bp.post("/wallet/topups")
 @requires_role("patient")
+@api.validate(json=TopUpIn,
+              resp=responses(HTTP_201=TopUpOut, HTTP_200=(TopUpOut, REPLAYED),
+                             errors=(*LOGGED_IN, 409, 422)),
+              tags=["patient"])
 def wallet_top_up():
-    body = read_json(amount_fen=int)
+    body = json_body()
     provider = current_app.extensions.get("yima_payments", wallet.DemoPaymentProvider())
     entry, created = wallet.top_up(db.session, provider, person_id=current_user.person_id,
                                    amount_fen=body["amount_fen"],

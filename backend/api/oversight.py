@@ -14,7 +14,10 @@ from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..models import ApiKey, Institution
 from ..security import requires_role
-from . import bp, read_json
+from . import bp
+from .schemas import (CSV, LOGGED_IN, ApiKeyCreatedOut, ApiKeyRevokedOut, ApiKeysOut, ClearingOut,
+                      ClearingQuery, DecisionIn, FlagDecidedOut, FlagsOut, FlagsQuery, LabelIn, api,
+                      json_body, responses)
 
 
 def _institution_in_scope(code):
@@ -26,9 +29,11 @@ def _institution_in_scope(code):
 
 @bp.post("/admin/institutions/<code>/api-keys")
 @requires_role("admin")
+@api.validate(json=LabelIn, resp=responses(HTTP_201=ApiKeyCreatedOut, errors=(*LOGGED_IN, 404)),
+              tags=["oversight"])
 def api_key_create(code):
     _institution_in_scope(code)
-    body = read_json(label=str)
+    body = json_body()
     key, presented = oversight.create_api_key(db.session, institution_code=code,
                                               label=body["label"], created_by=current_user.login)
     audit.record(db.session, actor=current_user.login, action="api_key.create",
@@ -40,6 +45,7 @@ def api_key_create(code):
 
 @bp.get("/admin/institutions/<code>/api-keys")
 @requires_role("admin")
+@api.validate(resp=responses(HTTP_200=ApiKeysOut, errors=(*LOGGED_IN, 404)), tags=["oversight"])
 def api_key_list(code):
     _institution_in_scope(code)
     keys = db.session.scalars(select(ApiKey).filter_by(institution_code=code).order_by(ApiKey.id))
@@ -50,6 +56,8 @@ def api_key_list(code):
 
 @bp.post("/admin/api-keys/<int:key_id>/revoke")
 @requires_role("admin")
+@api.validate(resp=responses(HTTP_200=ApiKeyRevokedOut, errors=(*LOGGED_IN, 404, 409)),
+              tags=["oversight"])
 def api_key_revoke(key_id):
     key = db.session.get(ApiKey, key_id)
     if key is None:
@@ -64,6 +72,8 @@ def api_key_revoke(key_id):
 
 @bp.get("/audit/flags")
 @requires_role("auditor", "admin")
+@api.validate(query=FlagsQuery, resp=responses(HTTP_200=FlagsOut, errors=LOGGED_IN),
+              tags=["oversight"])
 def audit_flags():
     status = request.args.get("status") or None
     flags = oversight.flags_for(db.session, current_user.region_code, status)
@@ -76,8 +86,11 @@ def audit_flags():
 
 @bp.post("/audit/flags/<int:flag_id>")
 @requires_role("auditor")
+@api.validate(json=DecisionIn,
+              resp=responses(HTTP_200=FlagDecidedOut, errors=(*LOGGED_IN, 404, 409, 422)),
+              tags=["oversight"])
 def audit_decide(flag_id):
-    body = read_json(decision=str, note=str)
+    body = json_body()
     flag = oversight.decide(db.session, flag_id=flag_id, region_code=current_user.region_code,
                             decision=body["decision"], note=body["note"], who=current_user.login,
                             now=int(time.time()))
@@ -96,6 +109,9 @@ def _day(text, name):
 
 @bp.get("/clearing")
 @requires_role("auditor", "admin")
+@api.validate(query=ClearingQuery,
+              resp=responses(HTTP_200=ClearingOut, media=CSV, errors=(*LOGGED_IN, 422)),
+              tags=["oversight"])
 def clearing_report():
     today = datetime.now(CHINA).date()
     first = _day(request.args.get("from", today.replace(day=1).isoformat()), "from")

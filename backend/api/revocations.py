@@ -9,9 +9,14 @@ from ..extensions import db
 from ..issuer import current_ring
 from ..tokens.documents import sign_document
 from . import bp
+from .schemas import RevocationsOut, RevocationsQuery, api, responses
 
 
 @bp.get("/revocations")
+@api.validate(query=RevocationsQuery,
+              resp=responses(HTTP_200=RevocationsOut,
+                             errors={422: "`bad_since`: not a whole number"}),
+              tags=["trust"])
 def revocations():
     since = request.args.get("since", "0")
     if not since.isdigit() or len(since) > 18:

@@ -8,7 +8,8 @@ from .. import audit, signup
 from ..extensions import db, limiter, redis_client
 from ..notify import LogNotifier
 from ..security import new_csrf_token
-from . import bp, read_json
+from . import bp
+from .schemas import SessionOut, SignupCodeIn, SignupCodeOut, SignupIn, api, json_body, responses
 from .auth import describe
 
 
@@ -29,8 +30,11 @@ def _otp_limit():
 @bp.post("/signup/code")
 @limiter.limit(_otp_limit)
 @limiter.limit(_otp_limit, key_func=_phone_key)
+@api.validate(json=SignupCodeIn,
+              resp=responses(HTTP_200=SignupCodeOut, errors=(404, 409, 422, 429)),
+              tags=["accounts"])
 def signup_code():
-    body = read_json(national_id=str, phone=str)
+    body = json_body()
     code, ttl = signup.send_code(
         db.session, redis_client.client(), current_app.extensions.get("yima_notifier", LogNotifier()),
         id_hash_key=current_app.config["ID_HASH_KEY"], national_id=body["national_id"],
@@ -43,8 +47,10 @@ def signup_code():
 
 @bp.post("/signup")
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
+@api.validate(json=SignupIn, resp=responses(HTTP_201=SessionOut, errors=(404, 409, 422, 429)),
+              tags=["accounts"])
 def signup_account():
-    body = read_json(national_id=str, phone=str, code=str, password=str)
+    body = json_body()
     account = signup.create_account(
         db.session, redis_client.client(), id_hash_key=current_app.config["ID_HASH_KEY"],
         national_id=body["national_id"], phone=body["phone"], code=body["code"],

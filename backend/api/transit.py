@@ -15,15 +15,21 @@ from ..issuer import current_ring
 from ..models import BusLine
 from ..security import requires_role
 from ..tokens.documents import sign_document
-from . import bp, read_json
+from . import bp
+from .schemas import (LOGGED_IN, EnrolIn, EnrolledOut, RidershipOut, RidershipQuery, RidesIn,
+                      RidesOut, TrustOut, ValidatorCreatedOut, ValidatorIn, ValidatorStatusOut, api,
+                      json_body, responses)
 
 log = logging.getLogger("yima.rides")
 
 
 @bp.post("/admin/validators")
 @requires_role("admin")
+@api.validate(json=ValidatorIn,
+              resp=responses(HTTP_201=ValidatorCreatedOut, errors=(*LOGGED_IN, 404, 422)),
+              tags=["transit"])
 def validator_register():
-    body = read_json(line=str, label=str)
+    body = json_body()
     validator, code = transit.register_validator(db.session, line_code=body["line"],
                                                  label=body["label"], created_by=current_user.login,
                                                  now=int(time.time()))
@@ -38,6 +44,8 @@ def validator_register():
 
 @bp.post("/admin/validators/<int:validator_id>/disable")
 @requires_role("admin")
+@api.validate(resp=responses(HTTP_200=ValidatorStatusOut, errors=(*LOGGED_IN, 404)),
+              tags=["transit"])
 def validator_disable(validator_id):
     validator = transit.disable(db.session, validator_id, int(time.time()))
     audit.record(db.session, actor=current_user.login, action="validator.disable",
@@ -47,8 +55,10 @@ def validator_disable(validator_id):
 
 
 @bp.post("/validators/enrol")
+@api.validate(json=EnrolIn, resp=responses(HTTP_201=EnrolledOut, errors=(403, 404, 409, 422)),
+              tags=["transit"])
 def validator_enrol():
-    body = read_json(enrol_code=str, public_jwk=dict, signature=str)
+    body = json_body()
     validator, token = transit.enrol(db.session, enrol_code=body["enrol_code"],
                                      public_jwk=body["public_jwk"], signature=body["signature"],
                                      now=int(time.time()))
@@ -60,6 +70,7 @@ def validator_enrol():
 
 @bp.get("/validators/trust")
 @requires_role("validator")
+@api.validate(resp=responses(HTTP_200=TrustOut, errors=LOGGED_IN), tags=["transit"])
 def validator_trust():
     """Everything a validator needs to decide offline, signed where it must be trusted."""
     now = int(time.time())
@@ -77,8 +88,10 @@ def validator_trust():
 
 @bp.post("/rides/batch")
 @requires_role("validator")
+@api.validate(json=RidesIn, resp=responses(HTTP_200=RidesOut, errors=(*LOGGED_IN, 422)),
+              tags=["transit"])
 def rides_batch():
-    body = read_json(rides=list)
+    body = json_body()
     config = current_app.config
     results = transit.ingest(db.session, current_user, body["rides"], ring=current_ring(),
                              now=int(time.time()), daily_cap_fen=config["DAILY_FARE_CAP_FEN"],
@@ -97,6 +110,8 @@ def rides_batch():
 
 @bp.get("/admin/ridership")
 @requires_role("admin", "auditor")
+@api.validate(query=RidershipQuery, resp=responses(HTTP_200=RidershipOut, errors=(*LOGGED_IN, 422)),
+              tags=["transit"])
 def ridership():
     text = request.args.get("date") or datetime.now(CHINA).date().isoformat()
     try:

@@ -11,7 +11,7 @@ from ..issuer import current_ring
 from ..limits import configured, principal_key
 from ..security import requires_role
 from . import bp
-from .schemas import (LOGGED_IN, VerifyIn, VerifyOut, api, json_body, responses)
+from .schemas import LOGGED_IN, VerifyIn, VerifyOut, api, json_body, responses
 
 ROLE_CONTEXTS = {"cashier": {"hospital"}, "validator": {"bus"}}
 
@@ -20,7 +20,7 @@ ROLE_CONTEXTS = {"cashier": {"hospital"}, "validator": {"bus"}}
 @limiter.limit(configured("VERIFY_RATE_LIMIT"), key_func=principal_key)
 @requires_role("cashier", "validator")
 @api.validate(json=VerifyIn, resp=responses(HTTP_200=VerifyOut, errors=(*LOGGED_IN, 409, 422, 429)),
-              tags=['verification'])
+              tags=["verification"])
 def verify_code():
     body = json_body()
     context = body["context"]

@@ -1,0 +1,403 @@
+"""Request and response schemas of /api/v1 (pydantic v2). They validate the requests *and* are
+what /openapi.json publishes (backend/contract.py), so the document cannot drift from the code.
+
+How a view declares its contract — ``@api.validate`` goes *below* the route and role decorators,
+so 401/403 still come before 422::
+
+    from .schemas import Body, Out, api, json_body, responses
+
+    class LabelIn(Body):                 # strict: "5" is not an int, extra keys are ignored
+        label: str
+
+    class KeyOut(Out):                   # documents the 2xx body (not checked at run time)
+        id: int
+
+    @bp.post("/admin/things/<code>")
+    @requires_role("admin")
+    @api.validate(json=LabelIn, resp=responses(HTTP_201=KeyOut, errors=(401, 403, 404)),
+                  tags=["admin"])
+    def thing_create(code):
+        body = json_body()               # dict of the fields sent: body["label"], body.get(...)
+
+- ``query=SomeQuery`` (a ``Query`` model, all strings) documents and checks query parameters.
+- ``responses(HTTP_200=Model, HTTP_201=(Model, "description"), errors=(401, 403, 409))``; errors
+  may be ``{409: "`scan_expired`: scan again"}``. 503 is added everywhere; 400/422 where a body
+  or query is validated; 404 where the path has parameters. List every other status the view
+  (or its domain code) can answer: schemathesis in tests/test_openapi.py checks them.
+- A body that is not a JSON object answers ``invalid_json`` 400; a schema failure
+  ``validation_failed`` 422 with a ``fields`` map (``{"label": "required"}``).
+- A route without ``@api.validate`` is missing from /openapi.json and fails tests/test_openapi.py.
+"""
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..contract import Out, Problem, api, json_body, responses  # noqa: F401  (re-exported)
+
+# The statuses most routes share, to spread into ``errors=``.
+LOGGED_IN = (401, 403)          # login or a bearer token, the role, and the CSRF token
+REPLAYED = "The same Idempotency-Key again: the first answer, unchanged"
+CSV = {200: {"text/csv": {"schema": {"type": "string"}}}}
+
+
+class Body(BaseModel):
+    """A JSON request body: types checked strictly (as JSON has them), unknown keys ignored."""
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+
+class Query(BaseModel):
+    """Query parameters: strings, checked only for presence; the view parses them."""
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+
+def _array_of(items, **limits):
+    """A list field that the domain checks item by item (with its own stable codes); the item
+    schema is documented here."""
+    return Field(json_schema_extra={"items": items, **limits})
+
+
+# ---- accounts -----------------------------------------------------------------------------
+
+class LoginIn(Body):
+    login: str = Field(description="Phone number (patients) or staff login")
+    password: str
+
+
+class AccountOut(Out):
+    login: str
+    role: str
+    institution: str | None
+    region: str | None
+
+
+class SessionOut(Out):
+    csrf_token: str = Field(description="Send it in X-CSRF-Token with every write")
+    account: AccountOut
+
+
+class StatusOut(Out):
+    status: str
+
+
+class SignupCodeIn(Body):
+    national_id: str
+    phone: str
+
+
+class SignupCodeOut(Out):
+    sent: bool
+    expires_in: int
+    demo_code: str | None = Field(None, description="Demo mode only: there is no SMS gateway")
+
+
+class SignupIn(Body):
+    national_id: str
+    phone: str
+    code: str = Field(description="The one-time code sent to the registered phone")
+    password: str
+
+
+# ---- devices and family -------------------------------------------------------------------
+
+class ChallengeOut(Out):
+    nonce: str
+    expires_in: int
+    server_time: int
+
+
+class ActivateIn(Body):
+    public_jwk: dict[str, Any] = Field(description="The phone's public key (Ed25519 or P-256 JWK)")
+    nonce: str = Field(description="From POST /devices/challenge")
+    signature: str = Field(description="The phone's signature over the nonce")
+    grant_id: int | None = Field(None, description="Activate a family phone for this grant")
+    label: str | None = None
+
+
+class RefreshIn(Body):
+    device_id: int
+    nonce: str
+    signature: str
+
+
+class DeviceOut(Out):
+    id: int
+    alg: str
+    holder_role: str | None
+    grant_id: int | None
+    label: str | None
+    created_at: int
+    revoked: bool
+
+
+class IssuedOut(Out):
+    device: DeviceOut
+    credentials: list[Any]
+    expires_at: int
+    server_time: int
+    revoked_devices: int | list[Any]
+    notice: str | None = None
+
+
+class DevicesOut(Out):
+    devices: list[DeviceOut]
+
+
+class DeviceRevokedOut(Out):
+    device: DeviceOut
+    revoked_credentials: int
+
+
+class GrantOut(Out):
+    id: int
+    status: str
+    holder_masked_name: str
+    member: str | None
+
+
+class InvitationOut(Out):
+    grant: GrantOut
+    code: str
+    qr_svg: str
+    expires_in: int
+
+
+class CodeIn(Body):
+    code: str
+
+
+class GrantAnswerOut(Out):
+    grant: GrantOut
+    revoked_credentials: int | None = None
+
+
+class GrantsOut(Out):
+    given: list[GrantOut]
+    received: list[GrantOut]
+
+
+# ---- patient ------------------------------------------------------------------------------
+
+class MeOut(Out):
+    person: dict[str, Any]
+    balances: dict[str, int]
+    settlements: list[Any]
+    rides: list[Any]
+    wallet: list[dict[str, Any]]
+
+
+class TopUpIn(Body):
+    amount_fen: int = Field(description="Integer fen (1 yuan = 100 fen)")
+
+
+class TopUpOut(Out):
+    entry: dict[str, Any]
+    replayed: bool
+
+
+# ---- verification and the counter ---------------------------------------------------------
+
+class VerifyIn(Body):
+    code: str = Field(description="The code as scanned (base45 text)")
+    context: str = Field(description="`hospital` (cashiers) or `bus` (validators)")
+
+
+class VerifyOut(Out):
+    valid: bool
+    holder: str
+    kind: str
+    home_region: str
+    insurance_class: str
+    family_holder: bool
+    step: int
+    credential_expires_at: int
+    scan_id: str | None = Field(None, description="Cashiers: names this scan for settling")
+
+
+BILL_LINE = {
+    "type": "object", "required": ["category", "coverage_class", "amount_fen"],
+    "properties": {
+        "category": {"type": "string"},
+        "coverage_class": {"type": "string", "enum": ["A", "B", "C"]},
+        "amount_fen": {"type": "integer", "minimum": 1, "maximum": 100_000_000},
+        "description": {"type": "string", "maxLength": 80},
+    },
+}
+
+
+class BillIn(Body):
+    scan_id: str = Field(description="From POST /verify")
+    lines: list[Any] = _array_of(BILL_LINE, minItems=1, maxItems=100)
+    use_personal_account: bool | None = Field(None, description="Default true")
+
+
+class PreviewOut(Out):
+    split: dict[str, Any]
+    rules_of: str
+    personal_account_before_fen: int
+
+
+class SettlementOut(Out):
+    id: int
+    kind: str
+    institution: str
+    insured_region: str
+    treating_region: str
+    total_fen: int
+    lines: list[dict[str, Any]]
+
+
+class SettlementAnswerOut(Out):
+    settlement: SettlementOut
+    replayed: bool | None = None
+
+
+class RefundIn(Body):
+    reason: str
+
+
+class RefundOut(Out):
+    refund: SettlementOut
+
+
+# ---- administration and oversight ---------------------------------------------------------
+
+class ReasonIn(Body):
+    reason: str = Field(description="Kept to 30 characters")
+
+
+class RevokedOut(Out):
+    revoked_credentials: int
+
+
+class LabelIn(Body):
+    label: str
+
+
+class ApiKeyCreatedOut(Out):
+    id: int
+    key: str = Field(description="Shown once")
+    institution: str
+    notice: str
+
+
+class ApiKeysOut(Out):
+    keys: list[dict[str, Any]]
+
+
+class ApiKeyRevokedOut(Out):
+    id: int
+    revoked: bool
+
+
+class FlagsQuery(Query):
+    status: str | None = Field(None, description="open, confirmed or dismissed")
+
+
+class FlagsOut(Out):
+    flags: list[dict[str, Any]]
+
+
+class DecisionIn(Body):
+    decision: str = Field(description="`confirm` or `dismiss`")
+    note: str
+
+
+class FlagDecidedOut(Out):
+    id: int
+    status: str
+
+
+class ClearingQuery(Query):
+    from_: str | None = Field(None, alias="from", description="First day, 2026-11-01")
+    to: str | None = Field(None, description="Last day (at most a year after `from`)")
+    format: Literal["json", "csv"] | None = None
+
+
+class ClearingOut(Out):
+    period: dict[str, str]
+    rows: list[dict[str, Any]]
+
+
+class RevocationsQuery(Query):
+    since: str | None = Field(None, description="Version already held (a whole number)")
+
+
+class RevocationsOut(Out):
+    version: int
+    since: int
+    jti: list[str]
+    signed: str = Field(description="The same list as an issuer-signed JWS")
+
+
+# ---- transit ------------------------------------------------------------------------------
+
+class ValidatorIn(Body):
+    line: str = Field(description="Bus line code")
+    label: str
+
+
+class ValidatorCreatedOut(Out):
+    id: int
+    line: str
+    enrol_code: str
+    qr_svg: str
+    expires_in: int
+
+
+class ValidatorStatusOut(Out):
+    id: int
+    status: str
+
+
+class EnrolIn(Body):
+    enrol_code: str
+    public_jwk: dict[str, Any]
+    signature: str
+
+
+class LineOut(Out):
+    code: str
+    name_zh: str
+    name_en: str
+    fare_fen: int
+
+
+class EnrolledOut(Out):
+    id: int
+    token: str = Field(description="Bearer token (`yv_…`), shown once")
+    line: LineOut
+
+
+class TrustOut(Out):
+    server_time: int
+    line: LineOut
+    fares: dict[str, int]
+    daily_cap_fen: int
+    jwks: dict[str, Any]
+    revocations: str
+    deny: str
+    limits: dict[str, int]
+
+
+RIDE = {"type": "object", "required": ["code", "ridden_at"],
+        "properties": {"id": {"type": "string"}, "code": {"type": "string"},
+                       "ridden_at": {"type": "integer", "description": "Unix time"}}}
+
+
+class RidesIn(Body):
+    rides: list[Any] = _array_of(RIDE, minItems=1, maxItems=500)
+
+
+class RidesOut(Out):
+    results: list[dict[str, Any]]
+
+
+class RidershipQuery(Query):
+    date: str | None = Field(None, description="A day like 2026-11-24 (default: today)")
+
+
+class RidershipOut(Out):
+    date: str
+    rows: list[dict[str, Any]]
+
+
