@@ -5,11 +5,13 @@ import re
 import secrets
 import sys
 import time
+import traceback
 
 from flask import g, has_request_context, request
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _ACCEPTABLE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_DATABASE_MODULES = {"sqlalchemy", "psycopg", "sqlite3"}
 
 
 class JsonFormatter(logging.Formatter):
@@ -29,6 +31,23 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False)
+
+    def formatException(self, exc_info):
+        """The whole traceback, but a database error's message only up to its first line: the
+        DETAIL that PostgreSQL adds (and a failing row's values) can name a person."""
+        chain, error = [], exc_info[1]
+        while error is not None and all(error is not seen for seen in chain):
+            chain.append(error)
+            error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+        parts = []
+        for error in reversed(chain):
+            message = str(error)
+            if type(error).__module__.split(".")[0] in _DATABASE_MODULES:
+                message = message.split("\n", 1)[0]
+            parts.append("Traceback (most recent call last):\n"
+                         + "".join(traceback.format_tb(error.__traceback__))
+                         + f"{type(error).__module__}.{type(error).__qualname__}: {message}")
+        return "\n\nThe above exception led to:\n\n".join(parts)
 
 
 class _StderrHandler(logging.StreamHandler):
