@@ -18,3 +18,12 @@ def record(session, *, actor, action, target_type, target_id, detail=None, reque
     )
     session.add(entry)
     return entry
+
+
+def _actor_name(session, login):
+    """Patients log in with their phone number; the append-only log, which keeps what it is given
+    forever, names them by account id instead (staff logins are names, kept as they are)."""
+    if phone_problem(login) is not None:
+        return login
+    account_id = session.scalar(select(Account.id).filter_by(login=login))
+    return f"account:{account_id}"
