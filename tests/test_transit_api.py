@@ -145,3 +145,26 @@ def test_a_validator_may_verify_online(seeded, bus):
     phone, _, client, auth, _, _ = bus
     answer = client.post("/api/v1/verify", json={"code": phone.code("ss"), "context": "bus"}, headers=auth)
     assert answer.status_code == 200 and "masked_name" not in answer.json
+
+
+def test_one_batch_of_two_people_with_a_ride_repeated_inside_it(seeded, bus):
+    phone, upload, *_ = bus
+    son = Phone()
+    son_client = seeded.test_client()
+    son.activate(son_client, login(son_client, "demo-family"))
+    now = int(time.time())
+    mother_before, son_before = wallet(seeded), wallet(seeded, "陆建华")
+    mine = phone.code("ss", now=now)
+    results = upload([(mine, now), (son.code("ss", now=now), now), (mine, now),
+                      (phone.code("ss", now=now + 30), now + 30)]).json["results"]
+    assert [r["status"] for r in results] == ["charged", "charged", "duplicate", "charged"]
+    assert results[0]["id"] == results[2]["id"]
+    assert wallet(seeded) == mother_before - 800 and wallet(seeded, "陆建华") == son_before - 400
+    with seeded.app_context():  # one ledger row per charged ride, balances consistent
+        from backend.models import WalletEntry
+        entries = db.session.scalars(select(WalletEntry).filter_by(kind="ride")
+                                     .order_by(WalletEntry.id)).all()
+        assert sorted(e.amount_fen for e in entries) == [-400, -400, -400]
+        last = {e.person_id: e.balance_after_fen for e in entries}
+        persons = {p.id: p.transit_wallet_fen for p in db.session.scalars(select(Person))}
+        assert all(persons[pid] == balance for pid, balance in last.items())

@@ -15,6 +15,7 @@ from ..issuer import current_ring
 from ..models import BusLine
 from ..security import requires_role
 from ..tokens.documents import sign_document
+from ..tokens.verify import VerifiedCredentials
 from . import bp
 from .schemas import (LOGGED_IN, EnrolIn, EnrolledOut, RidershipOut, RidershipQuery, RidesIn,
                       RidesOut, TrustOut, ValidatorCreatedOut, ValidatorIn, ValidatorStatusOut, api,
@@ -96,7 +97,8 @@ def rides_batch():
     results = transit.ingest(db.session, current_user, body["rides"], ring=current_ring(),
                              now=int(time.time()), daily_cap_fen=config["DAILY_FARE_CAP_FEN"],
                              arrears_threshold_fen=config["ARREARS_DENY_FEN"],
-                             max_age_seconds=config["RIDE_MAX_AGE"])
+                             max_age_seconds=config["RIDE_MAX_AGE"],
+                             verified_credentials=_verified_credentials())
     db.session.commit()
     metrics.record_rides(results)
     outcomes = {}
@@ -119,6 +121,11 @@ def ridership():
     except ValueError:
         raise ValidationFailed("date must look like 2026-11-24", code="bad_date") from None
     return jsonify(date=day.isoformat(), rows=transit.ridership(db.session, day))
+
+
+def _verified_credentials():
+    """This worker's memory of credentials already checked (a day's riders come back)."""
+    return current_app.extensions.setdefault("yima_verified_credentials", VerifiedCredentials())
 
 
 def _line(line):

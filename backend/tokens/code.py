@@ -1,5 +1,6 @@
 """The code a phone shows (spec §3): credential fields, the issuer's signature, the time step and
 the device's signature, packed in binary and written in base45 after the prefix ``YM1``."""
+import functools
 import json
 import struct
 from dataclasses import dataclass
@@ -86,13 +87,23 @@ def decode_code(text):
     data = base45.decode(text[len(PREFIX):])
     if len(data) not in (198, 199) or data[0] & 0xF0:
         raise Malformed("wrong length or unknown flags")
-    flags, kid_raw, sub, jti, reg, iat, exp = _FIXED.unpack_from(data)
-    p256 = bool(flags & _FLAG_P256)
-    key_end = 34 + (33 if p256 else 32)
+    key_end = 34 + (33 if data[0] & _FLAG_P256 else 32)
     if len(data) != key_end + 132:
         raise Malformed("length does not match the device key type")
+    kid, claims, signing_input = _credential_fields(data[:key_end])
+    (step,) = struct.unpack_from(">I", data, key_end + 64)
+    return DecodedCode(kid, claims, signing_input, data[key_end:key_end + 64], step,
+                       data[key_end + 68:], data[15:23])
+
+
+@functools.lru_cache(maxsize=4096)
+def _credential_fields(fixed_and_key):
+    """kid, claims and the JWS signing input of a credential's binary fields. Pure, so the
+    parsing is remembered for the phones seen most recently (a validator's regulars)."""
+    flags, kid_raw, sub, jti, reg, iat, exp = _FIXED.unpack_from(fixed_and_key)
     try:
-        device_key = DeviceKey.from_raw("P-256" if p256 else "Ed25519", data[34:key_end])
+        device_key = DeviceKey.from_raw("P-256" if flags & _FLAG_P256 else "Ed25519",
+                                        fixed_and_key[34:])
         claims = Claims(sub=b64url(sub), jti=b64url(jti), knd=KINDS[flags & _FLAG_SS],
                         reg=f"{int.from_bytes(reg, 'big'):06d}",
                         cls=CLASSES[bool(flags & _FLAG_RES)], fam=bool(flags & _FLAG_FAM),
@@ -101,6 +112,4 @@ def decode_code(text):
         raise Malformed(f"invalid field: {error}") from None
     kid = b64url(kid_raw)
     signing_input = (b64url(canonical_header(kid)) + "." + b64url(canonical_payload(claims))).encode()
-    (step,) = struct.unpack_from(">I", data, key_end + 64)
-    return DecodedCode(kid, claims, signing_input, data[key_end:key_end + 64], step,
-                       data[key_end + 68:], jti)
+    return kid, claims, signing_input

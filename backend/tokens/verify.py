@@ -1,4 +1,6 @@
 """Checking a code, in the order of spec §4. Time is a parameter."""
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import jwt
@@ -19,22 +21,53 @@ class VerifiedCode:
     step: int
 
 
+class VerifiedCredentials:
+    """Credentials whose issuer signature has been checked, most recently used last, at most
+    ``size``. A server that checks many codes of the same phones (a day's rides) pays for the
+    issuer signature once per credential instead of once per code.
+
+    An entry is the exact signed bytes and the signature, so only that very credential matches; its
+    kid must still be in the key set and every other check (expiry, kind, device signature, window,
+    revocation, replay) still runs for every code."""
+
+    def __init__(self, size=20_000):
+        self.size = size
+        self._entries = OrderedDict()
+        self._lock = threading.Lock()  # a threaded server shares one
+
+    def __contains__(self, entry):
+        with self._lock:
+            if entry in self._entries:
+                self._entries.move_to_end(entry)
+                return True
+            return False
+
+    def add(self, entry):
+        with self._lock:
+            self._entries[entry] = True
+            if len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def __len__(self):
+        return len(self._entries)
+
+
 def verify(code, *, issuer_keys, expected_kind, now, window=1, is_revoked=lambda jti: False,
-           replay_guard=None):
+           replay_guard=None, verified_credentials=None):
     """Return the verified claims, or raise the ``TokenError`` of the first failing check.
 
     ``issuer_keys``: kid -> Ed25519 public key; ``is_revoked(jti)``; ``replay_guard(jti, step)``
-    returns True on first use (online verifiers), or None to skip the replay check."""
+    returns True on first use (online verifiers), or None to skip the replay check;
+    ``verified_credentials``: an optional ``VerifiedCredentials`` remembered across calls."""
     decoded = decode_code(code)  # 1: malformed
     key = issuer_keys.get(decoded.kid)
     if key is None:  # 2
         raise UnknownKey(f"kid {decoded.kid} is not in the key set")
-    try:  # 3: the expanded standard JWS, through PyJWT
-        _JWS.decode(decoded.jws(), key, algorithms=["EdDSA"])
-    except jwt.InvalidSignatureError:
-        raise BadSignature() from None
-    except jwt.PyJWTError as error:
-        raise Malformed(str(error)) from None
+    signed = decoded.signing_input + decoded.issuer_signature
+    if verified_credentials is None or signed not in verified_credentials:
+        _check_issuer_signature(decoded, key)  # 3
+        if verified_credentials is not None:
+            verified_credentials.add(signed)
     claims = decoded.unverified_claims  # verified from here on
     if now >= claims.exp:  # 4
         raise CredentialExpired()
@@ -55,3 +88,13 @@ def verify(code, *, issuer_keys, expected_kind, now, window=1, is_revoked=lambda
     if replay_guard is not None and not replay_guard(claims.jti, decoded.step):  # 9
         raise Replayed()
     return VerifiedCode(claims, decoded.step)
+
+
+def _check_issuer_signature(decoded, key):
+    """Spec §4 step 3: the expanded standard JWS, through PyJWT."""
+    try:
+        _JWS.decode(decoded.jws(), key, algorithms=["EdDSA"])
+    except jwt.InvalidSignatureError:
+        raise BadSignature() from None
+    except jwt.PyJWTError as error:
+        raise Malformed(str(error)) from None

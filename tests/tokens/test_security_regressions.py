@@ -106,3 +106,59 @@ def test_non_strings_and_huge_inputs_are_malformed(setup, value):
     with pytest.raises(TokenError) as refused:
         check(ring, value)
     assert refused.value.code == "code_malformed"
+
+
+# -- the verified-credentials memory (ride ingest) --------------------------------------------
+
+def _ss_code(ring, phone, now, sign=None, exp_offset=7 * 86_400):
+    from backend.tokens.code import make_code, step_at
+    from backend.tokens.credential import Claims, DeviceKey, issue_credential, new_credential_id, \
+        new_pseudonym
+
+    claims = Claims(sub=new_pseudonym(), jti=new_credential_id(), knd="ss", reg="330421",
+                    cls="res", fam=False, iat=now - 60, exp=now + exp_offset,
+                    device_key=DeviceKey.from_jwk(phone.jwk()))
+    credential = issue_credential(ring, claims, now - 60)
+    return credential, make_code(credential, step_at(now), sign or phone.sign)
+
+
+def test_a_remembered_credential_still_needs_the_phones_signature_and_its_expiry(tmp_path):
+    from backend.tokens import base45
+    from backend.tokens.code import make_code, step_at
+    from backend.tokens.errors import BadDeviceSignature, BadSignature, CodeExpired, \
+        CredentialExpired
+    from backend.tokens.keys import KeyRing
+    from backend.tokens.verify import VerifiedCredentials, verify
+    from phones import Phone
+
+    now = 1_800_000_000
+    ring = KeyRing.open(str(tmp_path / "keys")).ensure(now - 86_400)
+    keys = ring.public_keys(now)
+    memory = VerifiedCredentials(size=2)
+    phone, thief = Phone(), Phone()
+    credential, code = _ss_code(ring, phone, now)
+    verify(code, issuer_keys=keys, expected_kind="ss", now=now, verified_credentials=memory)
+    assert len(memory) == 1
+    # The same credential, but signed by a phone that does not hold its device key.
+    stolen = make_code(credential, step_at(now), thief.sign)
+    with pytest.raises(BadDeviceSignature):
+        verify(stolen, issuer_keys=keys, expected_kind="ss", now=now, verified_credentials=memory)
+    # An old code of a remembered credential is still out of its window.
+    with pytest.raises(CodeExpired):
+        verify(code, issuer_keys=keys, expected_kind="ss", now=now + 120, verified_credentials=memory)
+    # A credential altered in one issuer-signature bit is not the remembered one.
+    data = bytearray(base45.decode(code[3:]))
+    data[34 + 32 + 10] ^= 1
+    with pytest.raises(BadSignature):
+        verify("YM1" + base45.encode(bytes(data)), issuer_keys=keys, expected_kind="ss", now=now,
+               verified_credentials=memory)
+    # Expiry is checked on every code, remembered or not.
+    _, short = _ss_code(ring, phone, now, exp_offset=60)
+    verify(short, issuer_keys=keys, expected_kind="ss", now=now, verified_credentials=memory)
+    with pytest.raises(CredentialExpired):
+        verify(short, issuer_keys=keys, expected_kind="ss", now=now + 60, verified_credentials=memory)
+    # Bounded: a third credential pushes the oldest out.
+    assert len(memory) == 2
+    _, third = _ss_code(ring, phone, now)
+    verify(third, issuer_keys=keys, expected_kind="ss", now=now, verified_credentials=memory)
+    assert len(memory) == 2
