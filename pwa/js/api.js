@@ -2,10 +2,11 @@
 let csrfToken = sessionStorage.getItem("yima.csrf") || "";
 
 export class ApiError extends Error {
-  constructor(status, code, detail) {
+  constructor(status, code, detail, problem = {}) {
     super(detail || code);
     this.status = status;
     this.code = code;
+    this.problems = Array.isArray(problem.problems) ? problem.problems : []; // field-level {field, code}
   }
 }
 
@@ -27,9 +28,10 @@ export async function call(method, path, body, headers = {}) {
     throw new ApiError(0, "network", "network");
   }
   const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new ApiError(response.status, data.code || "http_error", data.detail);
+  if (!response.ok) throw new ApiError(response.status, data.code || "http_error", data.detail, data);
   return data;
 }
 
 export const get = (path) => call("GET", path);
 export const post = (path, body, headers) => call("POST", path, body, headers);
+export const patch = (path, body) => call("PATCH", path, body);

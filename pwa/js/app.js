@@ -3,6 +3,7 @@ import * as api from "./api.js";
 import * as holders from "./holders.js";
 import { apply, currentLanguage, setLanguage } from "./i18n.js";
 import { accountScreen } from "./screens/account.js";
+import { adminConsole } from "./screens/admin/console.js";
 import { auditScreen } from "./screens/audit.js";
 import { login, signup } from "./screens/auth.js";
 import { codeScreen, stop } from "./screens/code.js";
@@ -52,8 +53,11 @@ async function route() {
     if (page === "signup") return signup(loggedIn);
     return login(loggedIn);
   }
+  // Admin pages: the console for an admin; anyone else sees the server's refusal there.
+  if (page === "admin" || page.startsWith("admin/")) return adminConsole(page.slice(6));
   if (cashier) return counterScreen();
-  if (role === "auditor" || role === "admin") return auditScreen({ admin: role === "admin" });
+  if (role === "admin") return adminConsole("overview");
+  if (role === "auditor") return auditScreen();
   if (page === "family") return familyScreen();
   if (page === "account") return accountScreen({ onLogout: loggedOut });
   return codeScreen({ online: navigator.onLine });

@@ -5,7 +5,7 @@ import { explain, field, h, message, show } from "../ui.js";
 
 const LINES = ["ZONE1", "ZONE2", "ZONE3", "ZONE4", "ZONE5", "ZONE6"];
 
-export async function adminPanels(main) {
+export async function adminPanels(main, { onRegistered = () => {} } = {}) {
   const box = message();
   const enrolment = h("div", { id: "enrolment", "aria-live": "polite" });
   const form = h("form", { novalidate: true, id: "register-validator" },
@@ -20,6 +20,7 @@ export async function adminPanels(main) {
       const picture = h("div", { class: "qr small", role: "img", "aria-label": t("admin.enrolCode", { code: answer.enrol_code }) });
       picture.innerHTML = answer.qr_svg.replace(/^<\?xml[^>]*>/, "");
       enrolment.replaceChildren(h("p", { class: "big-code", text: t("admin.enrolCode", { code: answer.enrol_code }) }), picture);
+      await onRegistered(answer);
     } catch (error) {
       show(box, explain(error));
     }
