@@ -1,6 +1,6 @@
 // The service worker: the app shell from a versioned cache (so codes work offline), everything
 // under /api/ from the network only (one person's data is never cached here).
-const VERSION = "yima-shell-v5";
+const VERSION = "yima-shell-v6";
 const SHELL = [
   "/", "/manifest.webmanifest", "/static/css/app.css",
   "/static/icons/icon-192.png", "/static/icons/icon-512.png",
@@ -8,7 +8,11 @@ const SHELL = [
   "/pwa/js/app.js", "/pwa/js/api.js", "/pwa/js/i18n.js", "/pwa/js/idb.js",
   "/pwa/js/device-key.js", "/pwa/js/yima-code.js", "/pwa/js/holders.js",
   "/pwa/js/screens/auth.js", "/pwa/js/screens/code.js", "/pwa/js/screens/family.js",
-  "/pwa/js/screens/account.js", "/pwa/js/screens/counter.js", "/pwa/js/screens/audit.js", "/pwa/js/screens/admin.js", "/pwa/js/screens/validator.js", "/pwa/js/validator-store.js", "/pwa/js/scanner.js", "/pwa/js/ui.js",
+  "/pwa/js/screens/account.js", "/pwa/js/screens/counter.js", "/pwa/js/screens/audit.js",
+  "/pwa/js/screens/admin.js", "/pwa/js/screens/admin/common.js", "/pwa/js/screens/admin/console.js",
+  "/pwa/js/screens/admin/keys.js", "/pwa/js/screens/admin/people.js",
+  "/pwa/js/screens/admin/registry.js",
+  "/pwa/js/screens/validator.js", "/pwa/js/validator-store.js", "/pwa/js/scanner.js", "/pwa/js/ui.js",
 ];
 
 self.addEventListener("install", (event) => event.waitUntil(precache()));
