@@ -13,6 +13,11 @@ from ..extensions import db
 from ..issuer import current_ring, locked_ring
 from ..security import requires_role
 from . import bp, read_json
+from .schemas import (LOGGED_IN, AuditPageOut, AuditPageQuery, ConsoleOut, EvoucherIn, FareIn,
+                      InstitutionOut, InstitutionsOut, KeysOut, LineAnswerOut, LinesOut, PageQuery,
+                      PolicyIn, PolicyOut, RecentRevocationsOut, RegionsOut, RotateIn, RotatedOut,
+                      SigningKeysOut, StaffIn, StaffListOut, StaffOut, ValidatorsOut, api,
+                      responses)
 
 
 def _actor():
@@ -23,6 +28,7 @@ def _actor():
 
 @bp.get("/admin/console")
 @requires_role("admin")
+@api.validate(resp=responses(HTTP_200=ConsoleOut, errors=LOGGED_IN), tags=["admin console"])
 def console_scope():
     """Who is acting and over what: the console shows or hides zone-only sections from this."""
     return jsonify(login=current_user.login, region=current_user.region_code,
@@ -31,12 +37,15 @@ def console_scope():
 
 @bp.get("/admin/regions")
 @requires_role("admin")
+@api.validate(resp=responses(HTTP_200=RegionsOut, errors=LOGGED_IN), tags=["admin console"])
 def regions_list():
     return jsonify(regions=console.list_regions(db.session, _actor()))
 
 
 @bp.patch("/admin/regions/<code>/policies/<insurance_class>")
 @requires_role("admin")
+@api.validate(json=PolicyIn, resp=responses(HTTP_200=PolicyOut, errors=(*LOGGED_IN, 404, 422)),
+              tags=["admin console"])
 def policy_update(code, insurance_class):
     body = read_json()
     policy = console.update_policy(db.session, _actor(), code, insurance_class, body)
@@ -46,12 +55,15 @@ def policy_update(code, insurance_class):
 
 @bp.get("/admin/institutions")
 @requires_role("admin")
+@api.validate(resp=responses(HTTP_200=InstitutionsOut, errors=LOGGED_IN), tags=["admin console"])
 def institutions_list():
     return jsonify(institutions=console.list_institutions(db.session, _actor()))
 
 
 @bp.post("/admin/institutions/<code>/evoucher")
 @requires_role("admin")
+@api.validate(json=EvoucherIn, resp=responses(HTTP_200=InstitutionOut, errors=(*LOGGED_IN, 404)),
+              tags=["admin console"])
 def institution_evoucher(code):
     body = read_json(accepts_evoucher=bool)
     institution = console.set_evoucher(db.session, _actor(), code, body["accepts_evoucher"])
@@ -61,12 +73,15 @@ def institution_evoucher(code):
 
 @bp.get("/admin/lines")
 @requires_role("admin")
+@api.validate(resp=responses(HTTP_200=LinesOut, errors=LOGGED_IN), tags=["admin console"])
 def lines_list():
     return jsonify(lines=console.list_lines(db.session, _actor()))
 
 
 @bp.patch("/admin/lines/<code>")
 @requires_role("admin")
+@api.validate(json=FareIn, resp=responses(HTTP_200=LineAnswerOut, errors=(*LOGGED_IN, 404, 422)),
+              tags=["admin console"])
 def line_update(code):
     body = read_json(fare_fen=int)
     line = console.set_fare(db.session, _actor(), code, body["fare_fen"])
@@ -76,12 +91,15 @@ def line_update(code):
 
 @bp.get("/admin/staff")
 @requires_role("admin")
+@api.validate(resp=responses(HTTP_200=StaffListOut, errors=LOGGED_IN), tags=["admin console"])
 def staff_list():
     return jsonify(staff=console.list_staff(db.session, _actor()))
 
 
 @bp.post("/admin/staff")
 @requires_role("admin")
+@api.validate(json=StaffIn, resp=responses(HTTP_201=StaffOut, errors=(*LOGGED_IN, 404, 409, 422)),
+              tags=["admin console"])
 def staff_create():
     body = read_json()
     account = console.create_staff(db.session, _actor(), body)
@@ -91,6 +109,8 @@ def staff_create():
 
 @bp.post("/admin/staff/<int:account_id>/disable")
 @requires_role("admin")
+@api.validate(resp=responses(HTTP_200=StaffOut, errors=(*LOGGED_IN, 404, 409)),
+              tags=["admin console"])
 def staff_disable(account_id):
     account = console.disable_staff(db.session, _actor(), account_id)
     db.session.commit()
@@ -99,18 +119,21 @@ def staff_disable(account_id):
 
 @bp.get("/admin/validators")
 @requires_role("admin")
+@api.validate(resp=responses(HTTP_200=ValidatorsOut, errors=LOGGED_IN), tags=["admin console"])
 def validators_list():
     return jsonify(validators=console.list_validators(db.session, _actor()))
 
 
 @bp.get("/admin/api-keys")
 @requires_role("admin")
+@api.validate(resp=responses(HTTP_200=KeysOut, errors=LOGGED_IN), tags=["admin console"])
 def api_keys_list():
     return jsonify(keys=console.list_api_keys(db.session, _actor()))
 
 
 @bp.get("/admin/signing-keys")
 @requires_role("admin")
+@api.validate(resp=responses(HTTP_200=SigningKeysOut, errors=LOGGED_IN), tags=["admin console"])
 def signing_keys_list():
     now = int(time.time())
     return jsonify(keys=console.describe_signing_keys(current_ring(), now), now=now)
@@ -118,6 +141,8 @@ def signing_keys_list():
 
 @bp.post("/admin/signing-keys/rotate")
 @requires_role("admin")
+@api.validate(json=RotateIn, resp=responses(HTTP_201=RotatedOut, errors=(*LOGGED_IN, 409, 422)),
+              tags=["admin console"])
 def signing_keys_rotate():
     body = read_json()
     config = current_app.config
@@ -136,6 +161,8 @@ def signing_keys_rotate():
 
 @bp.get("/admin/revocations")
 @requires_role("admin")
+@api.validate(query=PageQuery, resp=responses(HTTP_200=RecentRevocationsOut, errors=LOGGED_IN),
+              tags=["admin console"])
 def revocations_recent():
     return jsonify(revocations=console.recent_revocations(db.session, _actor(),
                                                           request.args.get("limit")))
@@ -143,6 +170,8 @@ def revocations_recent():
 
 @bp.get("/admin/audit-log")
 @requires_role("admin")
+@api.validate(query=AuditPageQuery, resp=responses(HTTP_200=AuditPageOut, errors=LOGGED_IN),
+              tags=["admin console"])
 def audit_log():
     return jsonify(console.audit_page(db.session, _actor(), request.args.get("before"),
                                       request.args.get("limit")))

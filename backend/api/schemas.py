@@ -401,3 +401,141 @@ class RidershipOut(Out):
     rows: list[dict[str, Any]]
 
 
+
+
+# ---- the admin console (backend/api/admin_console.py) -------------------------------------
+# These bodies are checked field by field by backend/admin_console.py with its own stable codes
+# (invalid_policy, invalid_staff, invalid_rotation ...); the schemas document those rules and
+# only make sure the body is a JSON object.
+
+def _checked_by_domain(schema, description=None):
+    """An optional field whose type the domain checks (with its own code), documented here."""
+    def document(field):
+        field.pop("default", None)
+        field.update(schema)
+    return Field(None, description=description, json_schema_extra=document)
+
+
+def _requires(*names):
+    return ConfigDict(strict=True, extra="ignore", json_schema_extra={"required": list(names)})
+
+
+FEN = {"type": "integer", "minimum": 0}
+BP = {"type": "integer", "minimum": 0, "maximum": 10_000}
+FLAG = {"type": "boolean"}
+
+
+class ConsoleOut(Out):
+    login: str
+    region: str | None
+    zone: bool
+
+
+class RegionsOut(Out):
+    regions: list[dict[str, Any]]
+
+
+class PolicyIn(Body):
+    """Only the fields to change; fen are integer fen, ratios basis points (10 000 = 100 %)."""
+    deductible_fen: Any = _checked_by_domain(FEN)
+    annual_cap_fen: Any = _checked_by_domain(FEN)
+    ratio_l1_a_bp: Any = _checked_by_domain(BP)
+    ratio_l2_a_bp: Any = _checked_by_domain(BP)
+    ratio_l3_a_bp: Any = _checked_by_domain(BP)
+    ratio_l1_b_bp: Any = _checked_by_domain(BP)
+    ratio_l2_b_bp: Any = _checked_by_domain(BP)
+    ratio_l3_b_bp: Any = _checked_by_domain(BP)
+    class_b_self_share_bp: Any = _checked_by_domain(BP)
+    has_personal_account: Any = _checked_by_domain(FLAG)
+    personal_account_pays_deductible: Any = _checked_by_domain(FLAG)
+    personal_account_pays_class_c: Any = _checked_by_domain(FLAG)
+
+
+class PolicyOut(Out):
+    region: str
+    policy: dict[str, Any]
+
+
+class InstitutionsOut(Out):
+    institutions: list[dict[str, Any]]
+
+
+class EvoucherIn(Body):
+    accepts_evoucher: bool
+
+
+class InstitutionOut(Out):
+    institution: dict[str, Any]
+
+
+class LinesOut(Out):
+    lines: list[dict[str, Any]]
+
+
+class FareIn(Body):
+    fare_fen: int = Field(description="Integer fen")
+
+
+class LineAnswerOut(Out):
+    line: dict[str, Any]
+
+
+class StaffListOut(Out):
+    staff: list[dict[str, Any]]
+
+
+class StaffIn(Body):
+    model_config = _requires("login", "password", "role")
+    login: Any = _checked_by_domain({"type": "string"}, "3 to 40 of a-z 0-9 . - _")
+    password: Any = _checked_by_domain({"type": "string"})
+    role: Any = _checked_by_domain({"type": "string", "enum": ["cashier", "auditor", "admin"]})
+    region: Any = _checked_by_domain({"type": "string"}, "Auditors and admins (default: yours)")
+    institution: Any = _checked_by_domain({"type": "string"}, "Cashiers only")
+
+
+class StaffOut(Out):
+    account: dict[str, Any]
+
+
+class ValidatorsOut(Out):
+    validators: list[dict[str, Any]]
+
+
+class KeysOut(Out):
+    keys: list[dict[str, Any]]
+
+
+class SigningKeysOut(Out):
+    keys: list[dict[str, Any]]
+    now: int
+
+
+class RotateIn(Body):
+    model_config = _requires("confirm")
+    confirm: Any = _checked_by_domain({"type": "string", "const": "rotate"})
+    overlap_seconds: Any = _checked_by_domain({"type": "integer", "minimum": 0},
+                                              "Default: the configured overlap")
+
+
+class RotatedOut(Out):
+    kid: str
+    signs_from: int
+    dropped: list[Any]
+    keys: list[dict[str, Any]]
+
+
+class PageQuery(Query):
+    limit: str | None = Field(None, description="1 to 200 (default 50)")
+
+
+class AuditPageQuery(PageQuery):
+    before: str | None = Field(None, description="An entry id: continue below it")
+
+
+class RecentRevocationsOut(Out):
+    revocations: list[dict[str, Any]]
+
+
+class AuditPageOut(Out):
+    entries: list[dict[str, Any]]
+    next_before: int | None
