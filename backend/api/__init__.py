@@ -15,7 +15,10 @@ def _csrf():
 
 
 def read_json(**fields):
-    """The request's JSON object with ``fields`` (name=type) present and of the right type."""
+    """The request's JSON object with ``fields`` (name=type) present and of the right type.
+
+    Superseded by ``@api.validate(json=Model)`` and ``json_body()`` (backend/api/schemas.py),
+    which also put the body into /openapi.json; kept for views that check bodies themselves."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ValidationFailed("The body must be a JSON object.", code="invalid_json", status=400)
