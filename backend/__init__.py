@@ -41,6 +41,9 @@ def create_app(config=None):
     redis_client.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", redis_client.limiter_storage_uri(app))
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # Redis down: the limiter lets the request through instead of a 500 from its header hook;
+    # every limited route needs Redis itself (lockout, OTP, nonce, replay guard), so it is a 503.
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     # The embedded Redis must be up before the limiter's own before_request counts anything.
     app.before_request(redis_client.ensure_started)
     limiter.init_app(app)
