@@ -7,6 +7,7 @@ export class ApiError extends Error {
     this.status = status;
     this.code = code;
     this.problems = Array.isArray(problem.problems) ? problem.problems : []; // field-level {field, code}
+    this.problem = problem; // the whole document: retry_after, reason...
   }
 }
 

@@ -1,7 +1,21 @@
 // Log in, and sign up against the registry (ID number + registered phone + one-time code).
 import * as api from "../api.js";
-import { t } from "../i18n.js";
+import { currentLanguage, has, t } from "../i18n.js";
 import { explain, field, h, message, screen, show } from "../ui.js";
+
+// Lockout and password-policy refusals carry details (when to retry, which rule) worth saying.
+function explainAuth(error) {
+  const problem = error.problem || {};
+  if (error.code === "account_locked" && Number.isInteger(problem.retry_after)) {
+    const until = new Date(Date.now() + problem.retry_after * 1000);
+    const time = until.toLocaleTimeString(currentLanguage(), { hour: "2-digit", minute: "2-digit" });
+    return t("err.account_locked", { minutes: Math.ceil(problem.retry_after / 60), time });
+  }
+  if (error.code === "weak_password" && has("err.weak_password." + problem.reason)) {
+    return t("err.weak_password." + problem.reason);
+  }
+  return explain(error);
+}
 
 export function login(onDone) {
   const box = message();
@@ -20,7 +34,7 @@ export function login(onDone) {
       api.setCsrf(answer.csrf_token);
       onDone(answer.account);
     } catch (error) {
-      show(box, explain(error));
+      show(box, explainAuth(error));
     }
   });
   screen("login.title", form, h("p", {}, h("a", { href: "#/signup", text: t("login.signup") })));
@@ -64,7 +78,7 @@ export function signup(onDone) {
       api.setCsrf(answer.csrf_token);
       onDone(answer.account);
     } catch (error) {
-      show(box, explain(error));
+      show(box, explainAuth(error));
     }
   });
   screen("signup.title", form, h("p", {}, h("a", { href: "#/login", text: t("signup.back") })));
