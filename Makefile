@@ -11,7 +11,7 @@ export PORT
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/yima_test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/13
 
-.PHONY: run test test-services setup setup-test browser bench clean
+.PHONY: run test test-services setup setup-test browser bench bench-load clean
 
 $(VENV)/.run-installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,13 @@ test-services: setup-test
 bench: setup-test
 	$(PY) bench/verify_bench.py
 	$(PY) bench/import_bench.py
+
+# Load on the whole stack (gunicorn on the machine's PostgreSQL and Redis, db yima_bench_load and
+# Redis db 11) driven by Debian's wrk; not part of `make test`. Results: docs/benchmarks.md.
+bench-load: setup-test
+	@command -v wrk >/dev/null 2>&1 || { echo "Installing Debian's wrk"; apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(PY) bench/load_bench.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
