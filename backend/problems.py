@@ -78,7 +78,8 @@ def _backing_service(name):
         logging.getLogger("yima.errors").warning("%s unavailable: %s", name, type(error).__name__,
                                                  extra={"event": "backing_service_down"})
         response = problem(503, "service_unavailable", "Service temporarily unavailable",
-                           f"The {name} is not answering. Nothing was changed; try again shortly.")
+                           f"The {name} is not answering; try again shortly (a retried payment with "
+                           "the same Idempotency-Key never pays twice).")
         response.headers["Retry-After"] = "5"
         return response
     return handler
