@@ -2,7 +2,7 @@
 driven over HTTP by wrk with a Lua script that sends every pre-made request once.
 
   make bench-load                      # installs Debian's wrk if missing, then runs this
-  .venv/bin/python bench/load_bench.py [--persons 800] [--duration 10] [--connections 16]
+  .venv/bin/python bench/load_bench.py [--persons 1500] [--duration 10] [--connections 16]
 
 Measured in one run, against the same gunicorn config:
 - a bare Flask JSON endpoint (bench/load/bare_app.py): the yardstick;
@@ -54,7 +54,7 @@ BILL = [{"category": "registration", "coverage_class": "A", "amount_fen": 2_000}
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--persons", type=int, default=800)
+    parser.add_argument("--persons", type=int, default=1500)
     parser.add_argument("--duration", type=int, default=10, help="seconds per measured run")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
@@ -78,16 +78,26 @@ def main():
     with Server(env, "wsgi:app") as app:
         cookie, csrf = login(app, "demo-cashier")
         cashier = [f"Cookie: {cookie}", f"X-CSRF-Token: {csrf}"]
-        peak_guess = results["bare"]["rps"]
 
         def verify_lines(n):
             return [f"/api/v1/verify\t-\t{json.dumps({'code': next(codes), 'context': 'hospital'})}"
                     for _ in range(n)]
-        needed = int(peak_guess * args.duration * 1.2) + 500
+        # A short probe sizes the runs (every request needs a code of its own).
+        probe = wrk.run(app.url, "verify-probe", verify_lines(min(int(results["bare"]["rps"] * 3), 6000)),
+                        headers=cashier, duration=3)
+        needed = int(probe["rps"] * args.duration * 1.5) + 500
         results["verify"] = wrk.run(app.url, "verify", verify_lines(needed), headers=cashier,
                                     label="POST /api/v1/verify (hospital)")
         peak = results["verify"]["rps"]
         results["verify80"] = paced(wrk, app.url, verify_lines, cashier, peak, args)
+
+        tokens = enrol_validators(app, 4, started)
+        bus_codes = code_stream(people, started, "ss")
+        bus_lines = [f"/api/v1/verify\t-\t{json.dumps({'code': next(bus_codes), 'context': 'bus'})}"
+                     for _ in range(min(needed * 3, 40_000))]
+        results["verify_bus"] = wrk.run(app.url, "verify-bus", bus_lines,
+                                        headers=[f"Authorization: Bearer {tokens[0]}"],
+                                        label="POST /api/v1/verify (bus, validator token)")
 
         scans = make_scans(app, cookie, csrf, codes, int(peak * args.duration * 2) + 300)
         settle_lines = [f"/api/v1/settlements\tIdempotency-Key: load-{i:06d}\t"
@@ -95,7 +105,6 @@ def main():
         results["settle"] = wrk.run(app.url, "settle", settle_lines, headers=cashier,
                                     label="POST /api/v1/settlements")
 
-        tokens = enrol_validators(app, 4, started)
         batches = ride_batches(people, tokens, started, args.ride_batch)
         results["rides"] = wrk.run(app.url, "rides", batches, label=f"POST /api/v1/rides/batch "
                                    f"({args.ride_batch} rides)")
@@ -167,14 +176,14 @@ def make_people(count, issued_at, tag="load"):
     return people
 
 
-def code_stream(people, now):
-    """Fresh medical codes, never the same (credential, step) twice: steps around ``now``."""
+def code_stream(people, now, kind="med"):
+    """Fresh codes, never the same (credential, step) twice: steps around ``now``."""
     from backend.tokens.code import make_code
 
     step = now // 30
     for offset in [0] + [sign * k for k in range(1, WINDOW // 2) for sign in (1, -1)]:
         for phone, credentials in people:
-            yield make_code(credentials["med"], step + offset, phone.sign)
+            yield make_code(credentials[kind], step + offset, phone.sign)
     raise RuntimeError("out of codes: raise --persons")
 
 
@@ -224,7 +233,7 @@ def ride_batches(people, tokens, now, size):
     """Every person's rides over the back-dated hours, one code per step, shuffled into batches."""
     from backend.tokens.code import make_code
 
-    first, last = (now - BACKDATE) // 30 + 1, now // 30 - 2
+    first, last = (now - BACKDATE) // 30 + 1, now // 30 - WINDOW // 2 - 5  # not the verify steps
     rides = []
     for phone, credentials in people:
         for step in random.sample(range(first, last), 40):
@@ -372,10 +381,10 @@ def report(args, results, workers, metrics):
     print(f"gunicorn.conf.py: {workers} workers × {os.environ.get('GUNICORN_THREADS', '4')} threads "
           f"(gthread); wrk -t{args.threads} -c{args.connections}, {args.duration} s per run; "
           f"{args.persons} persons; PostgreSQL + Redis on this machine ({os.cpu_count()} cores, "
-          f"shared with wrk)\n")
+          f"shared with wrk); load average at the end {os.getloadavg()[0]:.1f}\n")
     print("| run | requests | req/s | p50 ms | p99 ms | non-2xx | ratio to bare |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for key in ("bare", "verify", "verify80", "settle", "rides"):
+    for key in ("bare", "verify", "verify80", "verify_bus", "settle", "rides"):
         r = results[key]
         print(f"| {r['label']} | {r['requests']:,} | {r['rps']:,.0f} | {r['p50']:.1f} | "
               f"{r['p99']:.1f} | {r['non2xx']} | {r['rps'] / bare:.2f} |")
