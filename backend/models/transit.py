@@ -34,6 +34,7 @@ class Validator(Base):
     is_anonymous = False
     role = "validator"
     institution = None
+    institution_code = None
     region_code = None
 
     @property
