@@ -11,7 +11,7 @@ export PORT
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/yima_test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/13
 
-.PHONY: run test test-services setup setup-test browser bench bench-load clean
+.PHONY: run test test-services fuzz-nightly setup setup-test browser bench bench-load clean
 
 $(VENV)/.run-installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,12 @@ bench-load: setup-test
 	@command -v wrk >/dev/null 2>&1 || { echo "Installing Debian's wrk"; apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(PY) bench/load_bench.py
+
+# The bounded fuzz tests (code decoder, every API operation through schemathesis) fifty times
+# longer than in `make test`: for a nightly job (docs/security.md).
+fuzz-nightly: setup-test
+	YIMA_FUZZ_SCALE=$${YIMA_FUZZ_SCALE:-50} $(PY) -m pytest tests/tokens/test_security_regressions.py \
+	  tests/test_openapi.py tests/test_bad_input.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

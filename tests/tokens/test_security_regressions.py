@@ -3,6 +3,7 @@ import base64
 import json
 
 import pytest
+from fuzzing import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -60,7 +61,7 @@ def test_surrounding_whitespace_from_a_scanner_is_accepted(setup):
     assert check(ring, "  " + code + "\r\n").claims.jti == "BBBBBBBBBBA"
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.text(max_size=400))
 def test_arbitrary_text_is_refused_cleanly(setup, text):
     ring, _ = setup
@@ -68,7 +69,7 @@ def test_arbitrary_text_is_refused_cleanly(setup, text):
         check(ring, text)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.binary(min_size=0, max_size=260))
 def test_arbitrary_bytes_in_the_code_alphabet_are_refused_cleanly(setup, data):
     ring, _ = setup
@@ -76,7 +77,7 @@ def test_arbitrary_bytes_in_the_code_alphabet_are_refused_cleanly(setup, data):
         check(ring, PREFIX + base45.encode(data))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.data())
 def test_any_single_change_to_a_valid_code_is_refused(setup, data):
     ring, code = setup
@@ -87,7 +88,7 @@ def test_any_single_change_to_a_valid_code_is_refused(setup, data):
         check(ring, PREFIX + base45.encode(bytes(raw)))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.data())
 def test_any_single_character_change_is_refused(setup, data):
     ring, code = setup
