@@ -285,3 +285,51 @@ def test_anonymous_gets_401(seeded):
     client = seeded.test_client()
     for method, path, body in ENDPOINTS:
         assert client.open(path, method=method, json=body).status_code == 401, path
+
+
+def test_migration_0007_round_trips_and_the_log_stays_append_only(storage, tmp_path):
+    """Down to 0006 and up again (SQLite batch mode copies the table when the column goes): the
+    triggers that refuse UPDATE and DELETE are there at every step."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import inspect, text
+    from sqlalchemy.exc import DatabaseError
+
+    from backend import create_app
+    from conftest import ON_POSTGRES, TEST_DATABASE_URL, _recreate_postgres_database
+
+    url = f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
+    if ON_POSTGRES:
+        url = TEST_DATABASE_URL.rsplit("/", 1)[0] + "/yima_test_admin_migrations"
+        _recreate_postgres_database(url)
+    app = create_app({**storage["settings"], "DATABASE_URL": url})
+
+    def refuses_changes():
+        with db.engine.begin() as connection:
+            connection.execute(text("INSERT INTO audit_log (at, actor, action, target_type, "
+                                    "target_id, detail) VALUES (CURRENT_TIMESTAMP, 'a', 'b', 'c', "
+                                    "'d', '{}')"))
+        for statement in ("UPDATE audit_log SET actor = 'x'", "DELETE FROM audit_log"):
+            with pytest.raises(DatabaseError, match="append-only"), db.engine.begin() as connection:
+                connection.execute(text(statement))
+
+    def columns():
+        return {column["name"] for column in inspect(db.engine).get_columns("audit_log")}
+
+    with app.app_context():
+        upgrade()
+        refuses_changes()
+        assert "region_code" in columns()
+        downgrade(revision="0006")
+        assert "region_code" not in columns()
+        refuses_changes()
+        upgrade()
+        assert "region_code" in columns()
+        refuses_changes()
+        db.engine.dispose()
+    if ON_POSTGRES:
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        admin = make_url(url).set(database="postgres", drivername="postgresql")
+        with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+            conn.execute('DROP DATABASE IF EXISTS "yima_test_admin_migrations" WITH (FORCE)')
