@@ -15,8 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from . import audit
 from .accounts import new_staff_account
 from .errors import Conflict, Forbidden, NotFound, ValidationFailed
-from .models import (Account, ApiKey, AuditEntry, BusLine, Credential, Institution, MedicalPolicy,
-                     Person, Region, Revocation, Validator, bus_line_regions)
+from .models import (Account, ApiKey, AuditEntry, BusLine, Credential, Institution, Person, Region,
+                     Revocation, Validator, bus_line_regions)
 
 MAX_POLICY_FEN = 1_000_000_000  # ¥10,000,000: far above any real deductible or cap
 MAX_FARE_FEN = 10_000  # ¥100 for one bus ride

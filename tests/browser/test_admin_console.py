@@ -97,10 +97,13 @@ def test_a_cashier_is_refused_on_every_admin_page_and_endpoint(live_server, phon
         for (const name of names) answers.push((await fetch('/api/v1/admin/' + name)).status);
         const csrf = sessionStorage.getItem('yima.csrf');
         const write = (method, path, body) => fetch(path, {method, body: JSON.stringify(body),
-            headers: {'Content-Type': 'application/json', 'X-CSRF-Token': csrf}}).then((r) => r.status);
-        answers.push(await write('PATCH', '/api/v1/admin/regions/310118/policies/employee', {deductible_fen: 1}));
+            headers: {'Content-Type': 'application/json', 'X-CSRF-Token': csrf}})
+            .then((r) => r.status);
+        answers.push(await write('PATCH', '/api/v1/admin/regions/310118/policies/employee',
+                                 {deductible_fen: 1}));
         answers.push(await write('POST', '/api/v1/admin/signing-keys/rotate', {confirm: 'rotate'}));
-        answers.push(await write('POST', '/api/v1/admin/staff', {login: 'x-y-z', password: 'kiwi-harbour-lantern', role: 'admin'}));
+        answers.push(await write('POST', '/api/v1/admin/staff',
+                                 {login: 'x-y-z', password: 'kiwi-harbour-lantern', role: 'admin'}));
         return answers;
     }""", ENDPOINTS)
     assert statuses == [403] * (len(ENDPOINTS) + 3)
