@@ -290,17 +290,27 @@ def test_anonymous_gets_401(seeded):
 def test_migration_0007_round_trips_and_the_log_stays_append_only(storage, tmp_path):
     """Down to 0006 and up again (SQLite batch mode copies the table when the column goes): the
     triggers that refuse UPDATE and DELETE are there at every step."""
+    import psycopg
     from flask_migrate import downgrade, upgrade
     from sqlalchemy import inspect, text
+    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import DatabaseError
 
     from backend import create_app
-    from conftest import ON_POSTGRES, TEST_DATABASE_URL, _recreate_postgres_database
 
+    def recreate(url, create=True):  # its own database next to the test one, dropped at the end
+        admin = make_url(url).set(database="postgres", drivername="postgresql")
+        with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+            conn.execute('DROP DATABASE IF EXISTS "yima_test_admin_migrations" WITH (FORCE)')
+            if create:
+                conn.execute('CREATE DATABASE "yima_test_admin_migrations"')
+
+    on_postgres = storage["settings"]["DATABASE_URL"].startswith("postgres")
     url = f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
-    if ON_POSTGRES:
-        url = TEST_DATABASE_URL.rsplit("/", 1)[0] + "/yima_test_admin_migrations"
-        _recreate_postgres_database(url)
+    if on_postgres:
+        url = make_url(storage["settings"]["DATABASE_URL"]).set(
+            database="yima_test_admin_migrations").render_as_string(hide_password=False)
+        recreate(url)
     app = create_app({**storage["settings"], "DATABASE_URL": url})
 
     def refuses_changes():
@@ -326,10 +336,5 @@ def test_migration_0007_round_trips_and_the_log_stays_append_only(storage, tmp_p
         assert "region_code" in columns()
         refuses_changes()
         db.engine.dispose()
-    if ON_POSTGRES:
-        import psycopg
-        from sqlalchemy.engine import make_url
-
-        admin = make_url(url).set(database="postgres", drivername="postgresql")
-        with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-            conn.execute('DROP DATABASE IF EXISTS "yima_test_admin_migrations" WITH (FORCE)')
+    if on_postgres:
+        recreate(url, create=False)
