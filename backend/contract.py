@@ -15,8 +15,9 @@ How a view declares its contract is described in ``backend/api/schemas.py``. A r
 """
 import copy
 import os
+import re
 
-from flask import Blueprint, current_app, jsonify, send_from_directory
+from flask import Blueprint, current_app, jsonify
 from pydantic import BaseModel, ConfigDict
 from spectree import Response, SpecTree
 from spectree.plugins.flask_plugin import FlaskPlugin
@@ -177,6 +178,9 @@ def _finish(spec):
                         param.pop("description", None)
                 elif not param.get("description"):
                     param.pop("description", None)
+            unnamed = re.fullmatch(r"(\w+) <[A-Z]+>", operation.get("summary", ""))
+            if unnamed:  # a view without a docstring: its name, as words
+                operation["summary"] = unnamed.group(1).replace("_", " ").capitalize()
             if not operation.get("tags"):
                 operation.pop("tags", None)
             if not operation.get("description"):
@@ -215,6 +219,7 @@ def openapi_json():
 
 @bp.get("/api/docs")
 def api_docs():
-    response = send_from_directory(STATIC, "api-docs.html")
+    with open(os.path.join(STATIC, "api-docs.html"), encoding="utf-8") as page:
+        response = current_app.response_class(page.read(), mimetype="text/html")
     response.headers["Cache-Control"] = "no-cache"
     return response

@@ -10,8 +10,8 @@ from ..extensions import db, redis_client
 from ..models import Settlement
 from ..security import requires_role
 from . import bp
-from .schemas import (LOGGED_IN, REPLAYED, BillIn, PreviewOut, RefundIn, RefundOut,
-                      SettlementAnswerOut, api, json_body, responses)
+from .schemas import (LOGGED_IN, REPLAYED, BillIn, IdempotencyHeaders, PreviewOut, RefundIn,
+                      RefundOut, SettlementAnswerOut, api, json_body, responses)
 
 
 def _institution():
@@ -34,7 +34,7 @@ def settlement_preview():
 
 @bp.post("/settlements")
 @requires_role("cashier")
-@api.validate(json=BillIn,
+@api.validate(json=BillIn, headers=IdempotencyHeaders,
               resp=responses(HTTP_201=SettlementAnswerOut, HTTP_200=(SettlementAnswerOut, REPLAYED),
                              errors=(*LOGGED_IN, 409, 422)),
               tags=["counter"])

@@ -10,7 +10,8 @@ from ..extensions import db
 from ..models import WalletEntry
 from ..security import requires_role
 from . import bp
-from .schemas import LOGGED_IN, REPLAYED, MeOut, TopUpIn, TopUpOut, api, json_body, responses
+from .schemas import (LOGGED_IN, REPLAYED, IdempotencyHeaders, MeOut, TopUpIn, TopUpOut, api,
+                      json_body, responses)
 
 
 @bp.get("/me")
@@ -37,7 +38,7 @@ def me_summary():
 
 @bp.post("/wallet/topups")
 @requires_role("patient")
-@api.validate(json=TopUpIn,
+@api.validate(json=TopUpIn, headers=IdempotencyHeaders,
               resp=responses(HTTP_201=TopUpOut, HTTP_200=(TopUpOut, REPLAYED),
                              errors=(*LOGGED_IN, 409, 422)),
               tags=["patient"])

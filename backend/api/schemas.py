@@ -56,6 +56,18 @@ def _array_of(items, **limits):
     return Field(json_schema_extra={"items": items, **limits})
 
 
+def _checked_by_domain(schema, description=None):
+    """An optional field whose type the domain checks (with its own code), documented here."""
+    def document(field):
+        field.pop("default", None)
+        field.update(schema)
+    return Field(None, description=description, json_schema_extra=document)
+
+
+def _requires(*names):
+    return ConfigDict(strict=True, extra="ignore", json_schema_extra={"required": list(names)})
+
+
 # ---- accounts -----------------------------------------------------------------------------
 
 class LoginIn(Body):
@@ -222,6 +234,14 @@ BILL_LINE = {
         "description": {"type": "string", "maxLength": 80},
     },
 }
+
+
+class IdempotencyHeaders(BaseModel):
+    """A money write is done once per key: the same key again answers the first result."""
+    model_config = _requires("Idempotency-Key")
+    idempotency_key: Any = Field(None, alias="Idempotency-Key", json_schema_extra=lambda field: (
+        field.pop("default", None), field.update(type="string", pattern=r"^[A-Za-z0-9._:-]{8,80}$",
+                                                 description="8 to 80 of A-Z a-z 0-9 . _ : -")))
 
 
 class BillIn(Body):
@@ -407,18 +427,6 @@ class RidershipOut(Out):
 # These bodies are checked field by field by backend/admin_console.py with its own stable codes
 # (invalid_policy, invalid_staff, invalid_rotation ...); the schemas document those rules and
 # only make sure the body is a JSON object.
-
-def _checked_by_domain(schema, description=None):
-    """An optional field whose type the domain checks (with its own code), documented here."""
-    def document(field):
-        field.pop("default", None)
-        field.update(schema)
-    return Field(None, description=description, json_schema_extra=document)
-
-
-def _requires(*names):
-    return ConfigDict(strict=True, extra="ignore", json_schema_extra={"required": list(names)})
-
 
 FEN = {"type": "integer", "minimum": 0}
 BP = {"type": "integer", "minimum": 0, "maximum": 10_000}
