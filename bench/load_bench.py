@@ -71,7 +71,7 @@ def main():
 
     with Server(env, "bare_app:app", ["--pythonpath", os.path.join(ROOT, "bench", "load")]) as bare:
         lines = [f"/bare\t-\t{json.dumps({'code': 'YM1' + 'A' * 297, 'context': 'hospital'})}"]
-        results["bare"] = wrk.run(bare.url, "bare", lines * 64, label="bare Flask JSON endpoint",
+        results["bare"] = wrk.run(bare, "bare", lines * 64, label="bare Flask JSON endpoint",
                                   reusable=True)
     workers = Server.last_workers
 
@@ -83,30 +83,30 @@ def main():
             return [f"/api/v1/verify\t-\t{json.dumps({'code': next(codes), 'context': 'hospital'})}"
                     for _ in range(n)]
         # A short probe sizes the runs (every request needs a code of its own).
-        probe = wrk.run(app.url, "verify-probe", verify_lines(min(int(results["bare"]["rps"] * 3), 6000)),
+        probe = wrk.run(app, "verify-probe", verify_lines(min(int(results["bare"]["rps"] * 3), 6000)),
                         headers=cashier, duration=3)
-        needed = int(probe["rps"] * args.duration * 1.5) + 500
-        results["verify"] = wrk.run(app.url, "verify", verify_lines(needed), headers=cashier,
+        needed = int(probe["rps"] * args.duration * 2.5) + 500
+        results["verify"] = wrk.run(app, "verify", verify_lines(needed), headers=cashier,
                                     label="POST /api/v1/verify (hospital)")
         peak = results["verify"]["rps"]
-        results["verify80"] = paced(wrk, app.url, verify_lines, cashier, peak, args)
+        results["verify80"] = paced(wrk, app, verify_lines, cashier, peak, args)
 
         tokens = enrol_validators(app, 4, started)
         bus_codes = code_stream(people, started, "ss")
         bus_lines = [f"/api/v1/verify\t-\t{json.dumps({'code': next(bus_codes), 'context': 'bus'})}"
                      for _ in range(min(needed * 3, 40_000))]
-        results["verify_bus"] = wrk.run(app.url, "verify-bus", bus_lines,
+        results["verify_bus"] = wrk.run(app, "verify-bus", bus_lines,
                                         headers=[f"Authorization: Bearer {tokens[0]}"],
                                         label="POST /api/v1/verify (bus, validator token)")
 
         scans = make_scans(app, cookie, csrf, codes, int(peak * args.duration * 2) + 300)
         settle_lines = [f"/api/v1/settlements\tIdempotency-Key: load-{i:06d}\t"
                         + json.dumps({"scan_id": scan, "lines": BILL}) for i, scan in enumerate(scans)]
-        results["settle"] = wrk.run(app.url, "settle", settle_lines, headers=cashier,
+        results["settle"] = wrk.run(app, "settle", settle_lines, headers=cashier,
                                     label="POST /api/v1/settlements")
 
         batches = ride_batches(people, tokens, started, args.ride_batch)
-        results["rides"] = wrk.run(app.url, "rides", batches, label=f"POST /api/v1/rides/batch "
+        results["rides"] = wrk.run(app, "rides", batches, label=f"POST /api/v1/rides/batch "
                                    f"({args.ride_batch} rides)")
         metrics = scrape(app)
 
@@ -275,6 +275,22 @@ class Server:
         Server.last_workers = len(psutil.Process(self.process.pid).children())
         return self
 
+    def cpu_seconds(self):
+        """CPU used so far by this server's workers and by PostgreSQL's backends for the bench
+        database: CPU per request is steadier than requests/s on a shared machine."""
+        import psutil
+
+        def used(process):
+            try:
+                times = process.cpu_times()
+                return times.user + times.system
+            except psutil.NoSuchProcess:
+                return 0.0
+        workers = sum(used(p) for p in psutil.Process(self.process.pid).children())
+        database = sum(used(p) for p in psutil.process_iter(["cmdline"])
+                       if any("yima_bench_load" in part for part in (p.info["cmdline"] or [])))
+        return workers, database
+
     def __exit__(self, *exc):
         self.process.send_signal(signal.SIGTERM)
         self.process.wait(timeout=60)
@@ -285,7 +301,8 @@ class Wrk:
     def __init__(self, args):
         self.args = args
 
-    def run(self, url, name, lines, headers=(), delay_ms=0, duration=None, label="", reusable=False):
+    def run(self, server, name, lines, headers=(), delay_ms=0, duration=None, label="", reusable=False):
+        url = server.url
         path = os.path.join(OUT, f"{name}.lines")
         with open(path, "w") as f:
             f.write("\n".join(lines) + "\n")
@@ -295,13 +312,18 @@ class Wrk:
         for header in headers:
             command += ["-H", header]
         command += [url, "--", path, str(self.args.threads), str(delay_ms)]
+        cpu_before = server.cpu_seconds()
         output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        cpu_after = server.cpu_seconds()
         with open(os.path.join(OUT, f"{name}.wrk.txt"), "a") as f:
             f.write(" ".join(command) + "\n" + output + "\n")
         result = parse_wrk(output)
-        result.update(label=label, lines=len(lines))
-        if result["requests"] > len(lines) and not reusable:
-            result["note"] = f"lines reused ({result['requests']} requests > {len(lines)} lines)"
+        result.update(label=label, lines=len(lines),
+                      app_cpu_ms=(cpu_after[0] - cpu_before[0]) * 1000 / max(result["requests"], 1),
+                      db_cpu_ms=(cpu_after[1] - cpu_before[1]) * 1000 / max(result["requests"], 1))
+        repeated = int(re.search(r"repeated: (\d+)", output)[1])
+        if repeated and not reusable:
+            result["note"] = f"{repeated} requests repeated a line (a thread ran out of lines)"
         return result
 
 
@@ -319,20 +341,20 @@ def parse_wrk(text):
             "socket_errors": socket_errors[1] if socket_errors else ""}
 
 
-def paced(wrk, url, make_lines, headers, peak, args):
+def paced(wrk, server, make_lines, headers, peak, args):
     """The same request at about 80% of ``peak``: each connection pauses between requests; the
     pause is tuned on short runs until the rate lands near the target."""
     target = 0.8 * peak
     per_connection = 1000 * args.connections / target  # ms per request and connection
     delay = max(1, int(per_connection * 0.6))
     for _ in range(3):
-        probe = wrk.run(url, "verify80-probe", make_lines(int(target * 5 * 1.3) + 200), headers,
+        probe = wrk.run(server, "verify80-probe", make_lines(int(target * 5 * 2) + 200), headers,
                         delay_ms=delay, duration=5)
         if abs(probe["rps"] / target - 1) < 0.06:
             break
         cycle = 1000 * args.connections / probe["rps"]  # what one request took, pause included
         delay = max(0, int(round(delay + (per_connection - cycle))))
-    result = wrk.run(url, "verify80", make_lines(int(target * args.duration * 1.3) + 200), headers,
+    result = wrk.run(server, "verify80", make_lines(int(target * args.duration * 2) + 200), headers,
                      delay_ms=delay, label=f"POST /api/v1/verify at ~80% of peak (pause {delay} ms)")
     result["delay_ms"] = delay
     return result
@@ -382,18 +404,23 @@ def report(args, results, workers, metrics):
           f"(gthread); wrk -t{args.threads} -c{args.connections}, {args.duration} s per run; "
           f"{args.persons} persons; PostgreSQL + Redis on this machine ({os.cpu_count()} cores, "
           f"shared with wrk); load average at the end {os.getloadavg()[0]:.1f}\n")
-    print("| run | requests | req/s | p50 ms | p99 ms | non-2xx | ratio to bare |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| run | requests | req/s | p50 ms | p99 ms | non-2xx | ratio to bare | CPU ms/request: app + PostgreSQL |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for key in ("bare", "verify", "verify80", "verify_bus", "settle", "rides"):
         r = results[key]
         print(f"| {r['label']} | {r['requests']:,} | {r['rps']:,.0f} | {r['p50']:.1f} | "
-              f"{r['p99']:.1f} | {r['non2xx']} | {r['rps'] / bare:.2f} |")
+              f"{r['p99']:.1f} | {r['non2xx']} | {r['rps'] / bare:.2f} | "
+              f"{r['app_cpu_ms']:.2f} + {r['db_cpu_ms']:.2f} |")
         if r.get("note") or r.get("socket_errors"):
-            print(f"|   ↳ {r.get('note', '')} {r.get('socket_errors', '')} | | | | | | |")
+            print(f"|   ↳ {r.get('note', '')} {r.get('socket_errors', '')} | | | | | | | |")
     verify = results["verify"]["rps"]
     print(f"\nverify / bare = {verify / bare:.2f} (goal ≥ 0.5); at 80% of peak: "
           f"{results['verify80']['rps'] / verify:.2f} of peak, p99 {results['verify80']['p99']:.1f} ms "
           f"(p99 at peak {results['verify']['p99']:.1f} ms)")
+    cpu = {key: results[key]["app_cpu_ms"] + results[key]["db_cpu_ms"] for key in results}
+    print(f"server CPU per request (app + PostgreSQL): bare {cpu['bare']:.2f} ms, verify "
+          f"{cpu['verify']:.2f} ms: bare / verify = {cpu['bare'] / cpu['verify']:.2f} "
+          f"(the throughput ratio if the CPU were the server's alone)")
     print(f"settles/s = {results['settle']['rps']:,.0f} ({results['settle']['rps'] / verify:.2f} of verify); "
           f"rides/s = {results['rides']['rps'] * args.ride_batch:,.0f} "
           f"({results['rides']['rps']:,.1f} batches/s of {args.ride_batch})")

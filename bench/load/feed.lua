@@ -1,13 +1,15 @@
 -- wrk script: POST each line of a file once. A line is PATH <tab> HEADER <tab> BODY, where
 -- HEADER is "Name: value" or "-". Thread k of n takes lines k, k+n, ...; a thread that runs out
--- starts over (load_bench.py gives each run more lines than it can send and checks the count).
+-- starts over, and done() reports how many requests were such repeats ("repeated: N").
 -- wrk -s feed.lua URL -- FILE THREADS [DELAY_MS]
 local lines, sent = {}, 0
 local pause = 0
+local threads = {}
+repeated = 0
 
 function setup(thread)
-  counter = (counter or 0) + 1
-  thread:set("id", counter - 1)
+  threads[#threads + 1] = thread
+  thread:set("id", #threads - 1)
 end
 
 function init(args)
@@ -26,6 +28,7 @@ end
 
 function request()
   sent = sent + 1
+  if sent > #lines then repeated = repeated + 1 end
   local line = lines[(sent - 1) % #lines + 1]
   local path, extra, body = line:match("^([^\t]*)\t([^\t]*)\t(.*)$")
   local headers = {}
@@ -36,4 +39,10 @@ function request()
     headers[name] = value
   end
   return wrk.format("POST", path, headers, body)
+end
+
+function done(summary, latency, requests)
+  local total = 0
+  for _, thread in ipairs(threads) do total = total + thread:get("repeated") end
+  io.write("repeated: " .. total .. "\n")
 end
