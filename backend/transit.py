@@ -29,9 +29,18 @@ def _digest(text):
 
 # -- enrolment --------------------------------------------------------------------------------
 
-def register_validator(session, *, line_code, label, created_by, now):
-    if session.get(BusLine, line_code) is None:
+def _check_line_scope(line, scope):
+    """A region's admin looks after the validators of lines that serve that region."""
+    if scope is not None and scope not in [region.code for region in line.regions]:
+        raise Forbidden("This line does not serve your region; you administer only your own.",
+                        code="outside_your_region")
+
+
+def register_validator(session, *, line_code, label, created_by, now, scope=None):
+    line = session.get(BusLine, line_code)
+    if line is None:
         raise NotFound("No such bus line.", code="line_not_found")
+    _check_line_scope(line, scope)
     code = "".join(secrets.choice(family.ALPHABET) for _ in range(10))
     validator = Validator(line_code=line_code, label=label[:60], enrol_hash=_digest(code),
                           enrol_expires_at=at(now + ENROL_TTL), created_by=created_by,
@@ -70,10 +79,11 @@ def validator_for_token(session, presented):
     return validator
 
 
-def disable(session, validator_id, now):
+def disable(session, validator_id, now, scope=None):
     validator = session.get(Validator, validator_id) if isinstance(validator_id, int) else None
     if validator is None:
         raise NotFound("No such validator.", code="validator_not_found")
+    _check_line_scope(validator.line, scope)
     validator.status, validator.disabled_at = "disabled", at(now)
     return validator
 

@@ -275,6 +275,17 @@ def test_a_region_admin_cannot_change_another_regions_policy_or_staff(seeded):
     assert staff.status_code in (403, 404)
     rotate = client.post("/api/v1/admin/signing-keys/rotate", json={}, headers={"X-CSRF-Token": csrf})
     assert rotate.status_code == 403
+    # Validators: lines that serve Wujiang only (ZONE2 runs Qingpu–Jiashan).
+    foreign = client.post("/api/v1/admin/validators", json={"line": "ZONE2", "label": "bus"},
+                          headers={"X-CSRF-Token": csrf})
+    assert foreign.status_code == 403 and foreign.json["code"] == "outside_your_region"
+    own = client.post("/api/v1/admin/validators", json={"line": "ZONE4", "label": "bus"},
+                      headers={"X-CSRF-Token": csrf})
+    assert own.status_code == 201
+    _, _, qingpu_validator, _ = enrol_validator(seeded, line="ZONE2")
+    taken = client.post(f"/api/v1/admin/validators/{qingpu_validator}/disable",
+                        headers={"X-CSRF-Token": csrf})
+    assert taken.status_code == 403 and taken.json["code"] == "outside_your_region"
 
 
 def test_a_validator_uploads_only_as_itself(seeded):

@@ -33,7 +33,7 @@ def validator_register():
     body = json_body()
     validator, code = transit.register_validator(db.session, line_code=body["line"],
                                                  label=body["label"], created_by=current_user.login,
-                                                 now=int(time.time()))
+                                                 now=int(time.time()), scope=current_user.region_code)
     svg = io.BytesIO()
     qr.render_svg("YIMA-ENROL:" + code, svg, version=None, box_size=8)
     audit.record(db.session, actor=current_user.login, action="validator.register",
@@ -48,7 +48,8 @@ def validator_register():
 @api.validate(resp=responses(HTTP_200=ValidatorStatusOut, errors=(*LOGGED_IN, 404)),
               tags=["transit"])
 def validator_disable(validator_id):
-    validator = transit.disable(db.session, validator_id, int(time.time()))
+    validator = transit.disable(db.session, validator_id, int(time.time()),
+                                scope=current_user.region_code)
     audit.record(db.session, actor=current_user.login, action="validator.disable",
                  target_type="validator", target_id=validator.id)
     db.session.commit()
