@@ -21,10 +21,12 @@ from flask import Blueprint, current_app, jsonify
 from pydantic import BaseModel, ConfigDict
 from spectree import Response, SpecTree
 from spectree.plugins.flask_plugin import FlaskPlugin
+from werkzeug.routing import IntegerConverter
 
 from .errors import ValidationFailed
 
 API_VERSION = "1"
+BIGINT_MAX = 2**63 - 1  # the largest integer SQLite and a PostgreSQL bigint hold
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 AUTOMATIC_422 = "(automatic)"
 
@@ -48,6 +50,14 @@ ERROR_STATUSES = {
 class Out(BaseModel):
     """A documented JSON response; keys beyond the listed ones may appear."""
     model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": True})
+
+
+class DatabaseInt(IntegerConverter):
+    """``<int:...>`` in a path, up to what the database can hold: a larger number matches no
+    route (404) instead of overflowing SQLite's integers (a 500)."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=BIGINT_MAX, signed=False):
+        super().__init__(url_map, fixed_digits, min, max, signed)
 
 
 class Problem(BaseModel):
@@ -174,6 +184,8 @@ def _finish(spec):
                         PROBLEM_MEDIA_TYPE: {"schema": problem}}})
                     if param["schema"].get("type") == "string":
                         param["schema"].update(minLength=1, pattern="^[^/]+$")
+                    elif param["schema"].get("type") == "integer":  # DatabaseInt
+                        param["schema"].update(format="int64", minimum=0, maximum=BIGINT_MAX)
                     if not param.get("description"):
                         param.pop("description", None)
                 elif not param.get("description"):

@@ -28,11 +28,14 @@ so 401/403 still come before 422::
   ``validation_failed`` 422 with a ``fields`` map (``{"label": "required"}``).
 - A route without ``@api.validate`` is missing from /openapi.json and fails tests/test_openapi.py.
 """
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..contract import Out, Problem, api, json_body, responses  # noqa: F401  (re-exported)
+from ..contract import BIGINT_MAX, Out, Problem, api, json_body, responses  # noqa: F401
+
+# An integer the database can hold (a larger one would overflow SQLite: a 500, not a 422).
+Int = Annotated[int, Field(ge=-BIGINT_MAX, le=BIGINT_MAX)]
 
 # The statuses most routes share, to spread into ``errors=``.
 LOGGED_IN = (401, 403)          # login or a bearer token, the role, and the CSRF token
@@ -121,12 +124,12 @@ class ActivateIn(Body):
     public_jwk: dict[str, Any] = Field(description="The phone's public key (Ed25519 or P-256 JWK)")
     nonce: str = Field(description="From POST /devices/challenge")
     signature: str = Field(description="The phone's signature over the nonce")
-    grant_id: int | None = Field(None, description="Activate a family phone for this grant")
+    grant_id: Int | None = Field(None, description="Activate a family phone for this grant")
     label: str | None = None
 
 
 class RefreshIn(Body):
-    device_id: int
+    device_id: Int
     nonce: str
     signature: str
 
@@ -198,7 +201,7 @@ class MeOut(Out):
 
 
 class TopUpIn(Body):
-    amount_fen: int = Field(description="Integer fen (1 yuan = 100 fen)")
+    amount_fen: Int = Field(description="Integer fen (1 yuan = 100 fen)")
 
 
 class TopUpOut(Out):
@@ -481,7 +484,7 @@ class LinesOut(Out):
 
 
 class FareIn(Body):
-    fare_fen: int = Field(description="Integer fen")
+    fare_fen: Int = Field(description="Integer fen")
 
 
 class LineAnswerOut(Out):
