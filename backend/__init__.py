@@ -6,7 +6,7 @@ from flask import Flask
 from . import config as config_module
 from . import headers
 from . import metrics
-from .extensions import db, limiter, login_manager, migrate, redis_client
+from .extensions import db, limiter, login_manager, migrate, redis_client, release_session
 from .instance import ensure_instance_folder, read_or_create_secret
 from .logs import configure_logging
 from .problems import register_error_handlers
@@ -36,6 +36,7 @@ def create_app(config=None):
     configure_logging(app)
     metrics.init_app(app)
     db.init_app(app)
+    app.teardown_appcontext(release_session)  # runs before Flask-SQLAlchemy's own
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
     login_manager.init_app(app)
     redis_client.init_app(app)

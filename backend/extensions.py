@@ -10,6 +10,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from .embedded_redis import ensure_embedded_redis, socket_path
 from .models import Base
@@ -53,6 +54,17 @@ class RedisClient:
 
 
 redis_client = RedisClient()
+
+
+def release_session(_error=None):
+    """End the request's session even when its connection died under it (PostgreSQL restarted
+    while a transaction was open): the rollback cannot reach the server, so the connection is
+    dropped instead of the error escaping the request after its answer was made."""
+    try:
+        db.session.remove()
+    except DBAPIError:
+        db.session().invalidate()
+        db.session.remove()
 
 
 @event.listens_for(Engine, "connect")

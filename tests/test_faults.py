@@ -20,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 import uuid
 
 import pytest
@@ -309,8 +310,8 @@ class Load:
     def _guard(self, target, *args):
         try:
             target(*args)
-        except BaseException as error:  # noqa: BLE001  (reported by run())
-            self.errors.append(error)
+        except BaseException:  # noqa: BLE001  (reported by run())
+            self.errors.append(traceback.format_exc())
 
 
 def enrol_validator(app):
@@ -335,7 +336,8 @@ def assert_clean_answers(load, *, expect_503_for):
             assert mimetype == "application/problem+json" and body["code"] == "service_unavailable"
             assert body["detail"] and "Traceback" not in json.dumps(body)
             kinds_503.add(kind)
-    assert expect_503_for <= kinds_503, kinds_503
+    # Which calls landed in the outage is timing: each group needs one of its kinds refused.
+    assert all(group & kinds_503 for group in expect_503_for), kinds_503
     # Recovered by itself: every kind of call succeeded again after the service came back.
     later = {kind for at, kind, status, _, _ in load.answers
              if at > load.recovered_at + 0.5 and status < 400}
@@ -392,7 +394,7 @@ def run_fault(stack, fault, recover, expect_503_for):
 
 def test_redis_killed_during_settle_and_ride_loads(stack):
     redis_server = stack["redis"]
-    load = run_fault(stack, redis_server.kill, redis_server.start, {"verify"})
+    load = run_fault(stack, redis_server.kill, redis_server.start, [{"verify", "settle"}])
     # Rides need no Redis: the validator's uploads went on while it was down.
     during = [status for at, kind, status, _, _ in load.answers
               if kind == "rides" and load.fault_at + 0.2 < at < load.recovered_at]
@@ -401,7 +403,21 @@ def test_redis_killed_during_settle_and_ride_loads(stack):
 
 def test_postgres_restarted_during_settle_and_ride_loads(stack):
     postgres = stack["postgres"]
-    run_fault(stack, postgres.kill, postgres.start, {"verify", "rides"})
+    run_fault(stack, postgres.kill, postgres.start, [{"verify", "settle"}, {"rides"}])
+
+
+def test_a_connection_lost_mid_transaction_does_not_escape_the_request(stack):
+    """Regression: PostgreSQL dying while a request's transaction was open made the session's
+    rollback at teardown raise out of the app, after the answer was made (a 500 from the WSGI
+    server). The teardown now drops the dead connection."""
+    app, postgres = stack["app"], stack["postgres"]
+    with app.app_context():
+        db.session.execute(select(func.count()).select_from(Person))  # a transaction is open
+        postgres.kill()
+        postgres.start()
+    client = app.test_client()  # and the next request finds a fresh connection
+    assert client.post("/api/v1/auth/login", json={"login": "demo-cashier",
+                                                   "password": "yima-demo-2026"}).status_code == 200
 
 
 # --- (c) a validator whose uploads are cut -------------------------------------------------------
