@@ -90,41 +90,21 @@ def prepare_database():
 
 def make_rides(persons, rides_each, validators, now):
     """Persons with a funded wallet and one phone each; their rides, shuffled across the day."""
-    from phones import Phone
-    from sqlalchemy import insert, select
+    from load_bench import make_people
 
     from backend import create_app, transit
-    from backend.credentials import _issue
     from backend.extensions import db
-    from backend.issuer import current_ring
-    from backend.models import Account, Device, Person
     from backend.tokens.code import make_code
-    from backend.tokens.credential import DeviceKey, new_pseudonym
 
-    app = create_app()
     items = []
+    for phone, credentials in make_people(persons, now, tag="bench"):
+        # Issued now, ridden over the next five hours, uploaded after (see UPLOADED).
+        for step in random.sample(range(now // 30 + 1, (now + 5 * 3600) // 30), rides_each):
+            items.append({"code": make_code(credentials["ss"], step, phone.sign),
+                          "ridden_at": step * 30 + random.randrange(30)})
+    app = create_app()
+    validator_ids = []
     with app.app_context():
-        ring = current_ring(app)
-        account = db.session.scalars(select(Account).filter_by(login="demo-patient")).one()
-        rows = [{"holder_id": new_pseudonym(), "national_id_hash": f"bench{i:027d}",
-                 "national_id_masked": "3304**********0000", "name": "乘客", "phone": "13900000000",
-                 "home_region": ("310118", "320509", "330421")[i % 3],
-                 "insurance_class": "resident", "personal_account_fen": 0, "transit_wallet_fen": 1_000_000,
-                 "password_free_limit_fen": 2_000} for i in range(persons)]
-        ids = db.session.scalars(insert(Person).returning(Person.id), rows).all()
-        for person_id in ids:
-            phone = Phone()
-            device = Device(person_id=person_id, account_id=account.id, alg="Ed25519",
-                            public_jwk="{}", label="bench")
-            db.session.add(device)
-            db.session.flush()
-            credential = _issue(db.session, device, db.session.get(Person, person_id),
-                                DeviceKey.from_jwk(phone.jwk()), ring, now, 7 * 86_400)["ss"]
-            # Issued now, ridden over the next five hours, uploaded after (see UPLOADED).
-            for step in random.sample(range(now // 30 + 1, (now + 5 * 3600) // 30), rides_each):
-                items.append({"code": make_code(credential, step, phone.sign),
-                              "ridden_at": step * 30 + random.randrange(30)})
-        validator_ids = []
         for k in range(validators):
             validator, _ = transit.register_validator(db.session, line_code=f"ZONE{k % 6 + 1}",
                                                       label=f"bench {k}", created_by="bench", now=now)
