@@ -1,9 +1,10 @@
 """Writing to the append-only audit log. Details name ids and counts, never personal data."""
 import json
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from .models import Account, AuditEntry
+from .models.base import utcnow
 from .registry.identity import phone_problem
 
 
@@ -18,6 +19,20 @@ def record(session, *, actor, action, target_type, target_id, detail=None, reque
     )
     session.add(entry)
     return entry
+
+
+def append(session, *, actor, action, target_type, target_id, detail=None, request_id=None,
+           region_code=None):
+    """The same entry as ``record``, written at once with a Core INSERT and no ORM object: for hot
+    paths (every verify at a counter) that only add the entry and commit."""
+    session.connection().execute(_INSERT, {
+        "at": utcnow(), "actor": _actor_name(session, actor), "action": action,
+        "target_type": target_type, "target_id": str(target_id),
+        "detail": json.dumps(detail or {}, ensure_ascii=False, sort_keys=True),
+        "request_id": request_id, "region_code": region_code})
+
+
+_INSERT = insert(AuditEntry.__table__)
 
 
 def _actor_name(session, login):

@@ -7,10 +7,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from .errors import Forbidden, NotFound, ValidationFailed, YimaError
-from .models import Credential, Device, Person, Revocation
+from .models import Credential, Device, Person, Region, Revocation
+from .models.people import mask_name
 from .tokens.credential import Claims, DeviceKey, issue_credential, new_credential_id
 from .tokens.verify import CONTEXT_KINDS, verify
 
@@ -196,24 +197,59 @@ class RedisReplayGuard:
         return bool(self.client.set(f"seen:{context}:{jti}:{step}", 1, nx=True, ex=self.ttl))
 
 
+# What an online verifier needs about a code's holder, in one statement: whether the credential is
+# revoked (unknown counts as revoked), the person behind its phone and the home region's names.
+_HOLDER = (select(Credential.revoked_at, Person.id, Person.holder_id, Person.name, Person.insurance_class,
+                  Person.personal_account_fen, Person.home_region, Region.name_zh, Region.name_en)
+           .join(Device, Device.id == Credential.device_id)
+           .join(Person, Person.id == Device.person_id)
+           .join(Region, Region.code == Person.home_region)
+           .where(Credential.jti == bindparam("jti")))
+
+
+@dataclass(frozen=True)
+class Holder:
+    """The person behind a verified code, as read at the revocation check (no ORM object)."""
+    id: int
+    holder_id: str
+    name: str
+    insurance_class: str
+    personal_account_fen: int
+    home_region: str
+    region_name_zh: str
+    region_name_en: str
+
+    def masked_name(self):
+        return mask_name(self.name)
+
+
 @dataclass
 class VerifiedHolder:
     claims: Claims
     step: int
-    person: Person
-    credential: Credential
+    person: Holder
 
 
-def verify_code(session, guard, *, code, context, ring, now, window):
+def verify_code(session, guard, *, code, context, ring, now, window, verified_credentials=None):
+    """Check a code online (tokens.verify, spec §4) and return its holder.
+
+    The revocation check is one query per code (a revocation bites at once), and it also reads the
+    holder, so a valid code costs one SQL statement. ``verified_credentials`` (a per-worker
+    ``tokens.verify.VerifiedCredentials``) spares the issuer signature of a credential already seen;
+    every other check runs for every code."""
     if context not in CONTEXT_KINDS:
         raise ValidationFailed("context must be hospital or bus", code="bad_context")
+    found = {}
 
     def is_revoked(jti):
-        credential = session.get(Credential, jti)
-        return credential is None or credential.revoked_at is not None
+        row = session.connection().execute(_HOLDER, {"jti": jti}).first()
+        if row is None or row.revoked_at is not None:
+            return True
+        found["holder"] = Holder(*row[1:])
+        return False
 
     verified = verify(code, issuer_keys=ring.public_keys(now), expected_kind=CONTEXT_KINDS[context],
                       now=now, window=window, is_revoked=is_revoked,
-                      replay_guard=lambda jti, step: guard.first_use(context, jti, step))
-    credential = session.get(Credential, verified.claims.jti)
-    return VerifiedHolder(verified.claims, verified.step, credential.device.person, credential)
+                      replay_guard=lambda jti, step: guard.first_use(context, jti, step),
+                      verified_credentials=verified_credentials)
+    return VerifiedHolder(verified.claims, verified.step, found["holder"])

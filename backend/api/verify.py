@@ -12,6 +12,7 @@ from ..limits import configured, principal_key
 from ..security import requires_role
 from . import bp
 from .schemas import LOGGED_IN, VerifyIn, VerifyOut, api, json_body, responses
+from .transit import _verified_credentials  # one per worker, shared with ride ingest
 
 ROLE_CONTEXTS = {"cashier": {"hospital"}, "validator": {"bus"}}
 
@@ -35,29 +36,29 @@ def verify_code():
                                          current_app.config["CODE_WINDOW_STEPS"])
     holder = credentials.verify_code(
         db.session, guard, code=body["code"], context=context, ring=current_ring(),
-        now=int(time.time()), window=current_app.config["CODE_WINDOW_STEPS"])
-    claims = holder.claims
+        now=int(time.time()), window=current_app.config["CODE_WINDOW_STEPS"],
+        verified_credentials=_verified_credentials())
+    claims, person = holder.claims, holder.person
     answer = {
         "valid": True,
         "holder": claims.sub,
         "kind": claims.knd,
         "home_region": claims.reg,
-        "insurance_class": holder.person.insurance_class,
+        "insurance_class": person.insurance_class,
         "family_holder": claims.fam,
         "step": holder.step,
         "credential_expires_at": claims.exp,
     }
     if current_user.role == "cashier":
-        person = holder.person
         answer["scan_id"] = settlements.remember_scan(
             redis_client.client(), claims=claims, step=holder.step, person_id=person.id,
             institution_code=institution.code, cashier_id=current_user.id)
         answer.update(masked_name=person.masked_name(),
                       personal_account_fen=person.personal_account_fen,
-                      home_region_name={"zh": person.region.name_zh, "en": person.region.name_en},
+                      home_region_name={"zh": person.region_name_zh, "en": person.region_name_en},
                       cross_region=person.home_region != institution.region_code,
                       rules_of=person.home_region)
-        audit.record(db.session, actor=current_user.login, action="person.read",
+        audit.append(db.session, actor=current_user.login, action="person.read",
                      target_type="person", target_id=person.holder_id,
                      detail={"via": "verify", "institution": institution.code},
                      request_id=g.get("request_id"))

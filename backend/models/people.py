@@ -11,6 +11,12 @@ PERSON_STATUSES = ("active", "suspended")
 ROLES = ("patient", "cashier", "auditor", "admin")
 
 
+def mask_name(name):
+    """张三 -> 张*, 欧阳娜娜 -> 欧阳**: what a cashier may see."""
+    keep = 2 if len(name) >= 4 else 1
+    return name[:keep] + "*" * max(1, len(name) - keep)
+
+
 class Person(Base):
     """One insured person. The national ID is kept only as a keyed hash and a masked form."""
 
@@ -41,9 +47,7 @@ class Person(Base):
     )
 
     def masked_name(self):
-        """张三 -> 张*, 欧阳娜娜 -> 欧阳**: what a cashier may see."""
-        keep = 2 if len(self.name) >= 4 else 1
-        return self.name[:keep] + "*" * max(1, len(self.name) - keep)
+        return mask_name(self.name)
 
 
 class Account(Base):
