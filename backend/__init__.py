@@ -52,7 +52,7 @@ def create_app(config=None):
     headers.init_app(app)
 
     from . import api, cli, contract, ops, security, web, wellknown  # noqa: F401  (security: loaders)
-    app.url_map.converters["int"] = contract.DatabaseInt  # before any route is added
+    app.url_map.converters["int"] = contract.database_int  # before any route is added
     app.register_blueprint(ops.bp)
     app.register_blueprint(web.bp)
     app.register_blueprint(wellknown.bp)
