@@ -26,7 +26,9 @@ def create_app(config=None):
     app.config["SQLALCHEMY_DATABASE_URI"] = config_module.normalise_database_url(
         settings["DATABASE_URL"] or "sqlite:///" + os.path.join(instance_path, "yima.sqlite3"))
     # hide_parameters: a failing statement's values (names, phone numbers) stay out of the logs.
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, "hide_parameters": True}
+    # No pool_pre_ping: its SELECT 1 was a round trip per request; a pooled connection the server
+    # closed is found without one at checkout (extensions._drop_closed_connection).
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"hide_parameters": True}
     app.config["ID_HASH_KEY"] = settings["ID_HASH_KEY"] or read_or_create_secret(
         instance_path, "id_hash_key")
     app.config["JSON_AS_ASCII"] = False

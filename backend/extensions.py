@@ -1,4 +1,5 @@
 """Extensions, unbound here and bound to an app in ``create_app``."""
+import select
 import sqlite3
 
 import redis
@@ -10,7 +11,8 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.pool import Pool
 
 from .embedded_redis import ensure_embedded_redis, socket_path
 from .models import Base
@@ -76,3 +78,23 @@ def _sqlite_pragmas(dbapi_connection, _record):
                        "synchronous = NORMAL"):
             cursor.execute("PRAGMA " + pragma)
         cursor.close()
+
+
+@event.listens_for(Pool, "checkout")
+def _drop_closed_connection(dbapi_connection, _record, _proxy):
+    """PostgreSQL: an idle pooled connection has nothing to read unless the server closed it (a
+    restart or failover sends its farewell, then EOF). Polling the socket finds that without the
+    round trip of pool_pre_ping's SELECT 1 on every request; DisconnectionError makes the pool
+    throw the connection away and open a new one."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    if dbapi_connection.closed:
+        raise DisconnectionError("this pooled connection is closed")
+    try:
+        poller = select.poll()
+        poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLPRI)
+        closed = bool(poller.poll(0))
+    except (OSError, ValueError, AttributeError):  # the socket itself is gone
+        closed = True
+    if closed:
+        raise DisconnectionError("the server closed this pooled connection")
