@@ -193,8 +193,20 @@ class RedisReplayGuard:
         self.client = client
         self.ttl = (2 * window + 1) * 30 + 30
 
-    def first_use(self, context, jti, step):
-        return bool(self.client.set(f"seen:{context}:{jti}:{step}", 1, nx=True, ex=self.ttl))
+    def first_use(self, context, jti, step, along=None):
+        """``along`` (key, value, seconds) is stored in the same round trip (a counter's scan) and
+        deleted again when this was not the first use; nobody has been told its key by then."""
+        seen = f"seen:{context}:{jti}:{step}"
+        if along is None:
+            return bool(self.client.set(seen, 1, nx=True, ex=self.ttl))
+        key, value, seconds = along
+        pipe = self.client.pipeline(transaction=False)
+        pipe.set(seen, 1, nx=True, ex=self.ttl)
+        pipe.set(key, value, ex=seconds)
+        first, _ = pipe.execute()
+        if not first:
+            self.client.delete(key)
+        return bool(first)
 
 
 # What an online verifier needs about a code's holder, in one statement: whether the credential is
@@ -230,13 +242,15 @@ class VerifiedHolder:
     person: Holder
 
 
-def verify_code(session, guard, *, code, context, ring, now, window, verified_credentials=None):
+def verify_code(session, guard, *, code, context, ring, now, window, verified_credentials=None,
+                remember=None):
     """Check a code online (tokens.verify, spec §4) and return its holder.
 
     The revocation check is one query per code (a revocation bites at once), and it also reads the
     holder, so a valid code costs one SQL statement. ``verified_credentials`` (a per-worker
     ``tokens.verify.VerifiedCredentials``) spares the issuer signature of a credential already seen;
-    every other check runs for every code."""
+    every other check runs for every code. ``remember(jti, step, holder)`` may give a Redis
+    (key, value, seconds) to store with the replay guard's first use, in the same round trip."""
     if context not in CONTEXT_KINDS:
         raise ValidationFailed("context must be hospital or bus", code="bad_context")
     found = {}
@@ -250,6 +264,7 @@ def verify_code(session, guard, *, code, context, ring, now, window, verified_cr
 
     verified = verify(code, issuer_keys=ring.public_keys(now), expected_kind=CONTEXT_KINDS[context],
                       now=now, window=window, is_revoked=is_revoked,
-                      replay_guard=lambda jti, step: guard.first_use(context, jti, step),
+                      replay_guard=lambda jti, step: guard.first_use(
+                          context, jti, step, remember and remember(jti, step, found["holder"])),
                       verified_credentials=verified_credentials)
     return VerifiedHolder(verified.claims, verified.step, found["holder"])

@@ -21,12 +21,12 @@ SCAN_TTL = 900
 MAX_LINES, MAX_LINE_FEN = 100, 100_000_000  # ¥1,000,000 a line is already absurd for outpatients
 
 
-def remember_scan(store, *, claims, step, person_id, institution_code, cashier_id):
+def new_scan(*, jti, step, person_id, institution_code, cashier_id):
+    """A scan to remember: its id and the Redis (key, value, seconds) that hold it."""
     scan_id = secrets.token_urlsafe(12)
-    store.set(f"scan:{scan_id}", json.dumps({
-        "jti": claims.jti, "step": step, "person_id": person_id,
-        "institution": institution_code, "cashier": cashier_id}), ex=SCAN_TTL)
-    return scan_id
+    return scan_id, (f"scan:{scan_id}", json.dumps({
+        "jti": jti, "step": step, "person_id": person_id,
+        "institution": institution_code, "cashier": cashier_id}), SCAN_TTL)
 
 
 def _scan(store, scan_id, institution_code):

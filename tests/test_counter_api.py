@@ -6,7 +6,7 @@ import pytest
 from phones import Phone, login
 from sqlalchemy import func, select
 
-from backend.extensions import db
+from backend.extensions import db, redis_client
 from backend.models import AuditEntry, BenefitCounter, Person, Settlement
 
 BILL = [{"category": "registration", "coverage_class": "A", "amount_fen": 2_000},
@@ -103,6 +103,25 @@ def test_a_stale_scan_and_a_missing_key_are_refused(counter):
                 key="bill-0004").json["code"] == "scan_expired"
     assert call("POST", "/api/v1/settlements", {"scan_id": scan(), "lines": BILL}
                 ).json["code"] == "idempotency_key_required"
+
+
+def test_a_replayed_code_leaves_no_scan_behind(seeded):
+    """The scan is stored in the replay guard's round trip; a second use of the code must not keep
+    one (nobody was told its id)."""
+    patient, cashier = seeded.test_client(), seeded.test_client()
+    phone = Phone()
+    phone.activate(patient, login(patient, "demo-patient"))
+    headers = {"X-CSRF-Token": login(cashier, "demo-cashier")}
+    body = {"code": phone.code("med"), "context": "hospital"}
+    store = redis_client.client(seeded)
+    first = cashier.post("/api/v1/verify", json=body, headers=headers)
+    assert first.status_code == 200 and store.get(f"scan:{first.json['scan_id']}") is not None
+    again = cashier.post("/api/v1/verify", json=body, headers=headers)
+    assert again.status_code == 409 and again.json["code"] == "code_replayed"
+    assert store.keys("scan:*") == [f"scan:{first.json['scan_id']}".encode()]
+    with seeded.app_context():  # each verify that answered 200 wrote its person.read entry
+        assert db.session.scalar(select(func.count()).select_from(AuditEntry).filter_by(
+            action="person.read")) == 1
 
 
 def _race(app, cashier_login, requests):

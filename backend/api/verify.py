@@ -34,10 +34,18 @@ def verify_code():
                         code="evoucher_not_accepted")
     guard = credentials.RedisReplayGuard(redis_client.client(),
                                          current_app.config["CODE_WINDOW_STEPS"])
+    scan = {}
+
+    def remember_scan(jti, step, person):  # stored with the replay guard, in its round trip
+        scan["id"], entry = settlements.new_scan(
+            jti=jti, step=step, person_id=person.id, institution_code=institution.code,
+            cashier_id=current_user.id)
+        return entry
     holder = credentials.verify_code(
         db.session, guard, code=body["code"], context=context, ring=current_ring(),
         now=int(time.time()), window=current_app.config["CODE_WINDOW_STEPS"],
-        verified_credentials=_verified_credentials())
+        verified_credentials=_verified_credentials(),
+        remember=remember_scan if institution is not None else None)
     claims, person = holder.claims, holder.person
     answer = {
         "valid": True,
@@ -50,9 +58,7 @@ def verify_code():
         "credential_expires_at": claims.exp,
     }
     if current_user.role == "cashier":
-        answer["scan_id"] = settlements.remember_scan(
-            redis_client.client(), claims=claims, step=holder.step, person_id=person.id,
-            institution_code=institution.code, cashier_id=current_user.id)
+        answer["scan_id"] = scan["id"]
         answer.update(masked_name=person.masked_name(),
                       personal_account_fen=person.personal_account_fen,
                       home_region_name={"zh": person.region_name_zh, "en": person.region_name_en},
