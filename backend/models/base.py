@@ -3,6 +3,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names, so Alembic can alter them on SQLite (batch mode) and PostgreSQL alike.
 NAMING = {
@@ -19,7 +20,28 @@ BigId = BigInteger().with_variant(Integer, "sqlite")
 # Money: integer fen, 64-bit.
 Fen = BigInteger
 
-Timestamp = DateTime(timezone=True)
+
+
+class UtcTimestamp(TypeDecorator):
+    """A moment, stored in UTC. PostgreSQL keeps the zone (timestamptz); SQLite keeps only the
+    wall-clock digits, so a bound value in another zone (China midnight, say) would be compared as
+    if it were UTC. Every value is turned to UTC on the way in, and comes back aware, in UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(timezone.utc)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+Timestamp = UtcTimestamp()
 
 
 def OpaqueId(length):

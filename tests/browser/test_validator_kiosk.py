@@ -189,8 +189,10 @@ def test_two_hundred_offline_rides_reach_the_server_once(seeded, live_server, br
     owner = seeded.test_client()
     csrf = login(owner, lost.login, "rider-pass-1")
     device = owner.get("/api/v1/devices").json["devices"][0]["id"]
-    owner.post(f"/api/v1/devices/{device}/revoke", headers={"X-CSRF-Token": csrf})
-    page.wait_for_timeout(6000)
+    assert owner.post(f"/api/v1/devices/{device}/revoke", headers={"X-CSRF-Token": csrf}).status_code == 200
+    for _ in range(2):  # the second trust download after the revocation was asked for after it
+        with page.expect_response(lambda r: "/api/v1/validators/trust" in r.url, timeout=30_000):
+            pass
     page.fill("#wedge", lost.code("ss", now=time.time() + 30))
     page.press("#wedge", "Enter")
     page.wait_for_selector("#answer.red")
