@@ -9,10 +9,12 @@ from hypothesis import strategies as st
 
 from backend.tokens import base45
 from backend.tokens.code import PREFIX, decode_code, make_code, step_at
-from backend.tokens.credential import Claims, DeviceKey, issue_credential
-from backend.tokens.errors import TokenError
+from backend.tokens.credential import (Claims, DeviceKey, issue_credential, new_credential_id,
+                                       new_pseudonym)
+from backend.tokens.errors import (BadDeviceSignature, BadSignature, CodeExpired,
+                                   CredentialExpired, TokenError)
 from backend.tokens.keys import KeyRing
-from backend.tokens.verify import verify
+from backend.tokens.verify import VerifiedCredentials, verify
 from phones import Phone
 
 NOW = 1_800_000_000
@@ -112,10 +114,6 @@ def test_non_strings_and_huge_inputs_are_malformed(setup, value):
 # -- the verified-credentials memory (ride ingest) --------------------------------------------
 
 def _ss_code(ring, phone, now, sign=None, exp_offset=7 * 86_400):
-    from backend.tokens.code import make_code, step_at
-    from backend.tokens.credential import Claims, DeviceKey, issue_credential, new_credential_id, \
-        new_pseudonym
-
     claims = Claims(sub=new_pseudonym(), jti=new_credential_id(), knd="ss", reg="330421",
                     cls="res", fam=False, iat=now - 60, exp=now + exp_offset,
                     device_key=DeviceKey.from_jwk(phone.jwk()))
@@ -124,14 +122,6 @@ def _ss_code(ring, phone, now, sign=None, exp_offset=7 * 86_400):
 
 
 def test_a_remembered_credential_still_needs_the_phones_signature_and_its_expiry(tmp_path):
-    from backend.tokens import base45
-    from backend.tokens.code import make_code, step_at
-    from backend.tokens.errors import BadDeviceSignature, BadSignature, CodeExpired, \
-        CredentialExpired
-    from backend.tokens.keys import KeyRing
-    from backend.tokens.verify import VerifiedCredentials, verify
-    from phones import Phone
-
     now = 1_800_000_000
     ring = KeyRing.open(str(tmp_path / "keys")).ensure(now - 86_400)
     keys = ring.public_keys(now)
