@@ -99,7 +99,7 @@ const STRINGS = {
 
     // Admin console (screens/admin/).
     "adm.title": "管理控制台", "adm.scope": "{login} · 管辖：{region}", "adm.zone": "全示范区",
-    "adm.refused": "无权打开管理页面。{detail}", "adm.colon": "：", "adm.none": "暂无记录。",
+    "adm.refused": "无权打开管理页面：需要管理员（admin）账号。请退出后用管理员账号登录。", "adm.colon": "：", "adm.none": "暂无记录。",
     "adm.tab.overview": "清算与联审", "adm.tab.regions": "地区与政策", "adm.tab.institutions": "定点机构",
     "adm.tab.lines": "线路与票价", "adm.tab.staff": "工作人员", "adm.tab.validators": "验票机",
     "adm.tab.api-keys": "接口密钥", "adm.tab.signing-keys": "签名密钥", "adm.tab.revocations": "吊销记录",
@@ -157,7 +157,7 @@ const STRINGS = {
     "adm.action.validator.register": "登记验票机", "adm.action.validator.enrol": "验票机完成登记", "adm.action.validator.disable": "停用验票机",
     "adm.action.api_key.create": "新建接口密钥", "adm.action.api_key.revoke": "吊销接口密钥",
     "adm.action.credential.revoke": "吊销凭证", "adm.action.person.revoke_all": "吊销参保人全部凭证", "adm.action.demo.seed": "载入演示数据",
-    "err.forbidden": "没有权限：{detail}", "err.outside_your_region": "这属于其他地区，您只能管理本地区。",
+    "err.forbidden": "没有权限：请用有此权限的账号登录。", "err.outside_your_region": "这属于其他地区，您只能管理本地区。",
     "err.zone_admin_only": "只有示范区管理员可以执行此操作。", "err.line_spans_regions": "跨区线路的票价由示范区管理员设定。",
     "err.invalid_policy": "政策未修改。", "err.invalid_fare": "票价未修改。", "err.invalid_staff": "账户未创建。",
     "err.invalid_institution": "机构未修改。", "err.invalid_rotation": "密钥未轮换。", "err.login_taken": "这个登录名已被使用。",
@@ -262,7 +262,7 @@ const STRINGS = {
 
     // Admin console (screens/admin/).
     "adm.title": "Admin console", "adm.scope": "{login} · scope: {region}", "adm.zone": "whole zone",
-    "adm.refused": "You may not open the admin pages. {detail}", "adm.colon": ": ", "adm.none": "Nothing yet.",
+    "adm.refused": "You may not open the admin pages: they need an admin account. Log out and log in as an admin.", "adm.colon": ": ", "adm.none": "Nothing yet.",
     "adm.tab.overview": "Clearing and audit", "adm.tab.regions": "Regions and policies", "adm.tab.institutions": "Institutions",
     "adm.tab.lines": "Lines and fares", "adm.tab.staff": "Staff", "adm.tab.validators": "Validators",
     "adm.tab.api-keys": "API keys", "adm.tab.signing-keys": "Signing keys", "adm.tab.revocations": "Revocations",

@@ -30,7 +30,7 @@ export async function adminConsole(section) {
   } catch (error) {
     const box = message();
     main.replaceChildren(h("h2", { text: t("adm.title") }), box);
-    show(box, error.status === 403 ? t("adm.refused", { detail: explainProblem(error) }) : explainProblem(error));
+    show(box, error.status === 403 ? t("adm.refused") : explainProblem(error));
     box.id = "refusal";
     return;
   }
