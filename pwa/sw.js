@@ -1,6 +1,6 @@
 // The service worker: the app shell from a versioned cache (so codes work offline), everything
 // under /api/ from the network only (one person's data is never cached here).
-const VERSION = "yima-shell-v6";
+const VERSION = "yima-shell-dev"; // the server puts a hash of the shell files here (backend/web.py)
 const SHELL = [
   "/", "/manifest.webmanifest", "/static/css/app.css",
   "/static/icons/icon-192.png", "/static/icons/icon-512.png",
