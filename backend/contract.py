@@ -42,8 +42,9 @@ ERROR_STATUSES = {
     422: "The request does not match the schema (`validation_failed`, with a `fields` map), or "
          "the domain refused it (an operation-specific code).",
     429: "Too many attempts (`rate_limited`); wait and retry.",
-    503: "A backing service (database, Redis) is not answering (`service_unavailable`); nothing "
-         "was changed. Retry after the Retry-After header.",
+    503: "A backing service (database, Redis) is not answering (`service_unavailable`). Retry "
+         "after the Retry-After header; a retried payment with the same Idempotency-Key never "
+         "pays twice.",
 }
 
 
