@@ -58,7 +58,7 @@ def test_the_reference_page_is_served_from_this_origin(client):
         html = page.get_data(as_text=True)
     assert "<script>" not in html and "http" not in html  # no inline script, no CDN
     assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', html)
-    assert len(assets) == 3
+    assert len(assets) == 4  # the viewer's script and style, its start-up script, the icon
     for asset in assets:
         with client.get(asset) as answer:
             assert answer.status_code == 200, asset
