@@ -17,7 +17,7 @@ from .schemas import (LOGGED_IN, AuditPageOut, AuditPageQuery, ConsoleOut, Evouc
                       InstitutionOut, InstitutionsOut, KeysOut, LineAnswerOut, LinesOut, PageQuery,
                       PolicyIn, PolicyOut, RecentRevocationsOut, RegionsOut, RotateIn, RotatedOut,
                       SigningKeysOut, StaffIn, StaffListOut, StaffOut, ValidatorsOut, api,
-                      responses)
+                      json_body, responses)
 
 
 def _actor():
@@ -65,7 +65,7 @@ def institutions_list():
 @api.validate(json=EvoucherIn, resp=responses(HTTP_200=InstitutionOut, errors=(*LOGGED_IN, 404)),
               tags=["admin console"])
 def institution_evoucher(code):
-    body = read_json(accepts_evoucher=bool)
+    body = json_body()  # EvoucherIn has checked the type
     institution = console.set_evoucher(db.session, _actor(), code, body["accepts_evoucher"])
     db.session.commit()
     return jsonify(institution=institution)
@@ -83,7 +83,7 @@ def lines_list():
 @api.validate(json=FareIn, resp=responses(HTTP_200=LineAnswerOut, errors=(*LOGGED_IN, 404, 422)),
               tags=["admin console"])
 def line_update(code):
-    body = read_json(fare_fen=int)
+    body = json_body()  # FareIn has checked the type
     line = console.set_fare(db.session, _actor(), code, body["fare_fen"])
     db.session.commit()
     return jsonify(line=line)
