@@ -25,7 +25,7 @@ os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.join(
 def on_starting(server):
     _empty_metrics_dir(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     if not os.environ.get("REDIS_URL"):
-        from backend.embedded_redis import ensure_embedded_redis
+        from backend.service.embedded_redis import ensure_embedded_redis
 
         instance = os.path.abspath(os.environ.get("YIMA_INSTANCE_PATH") or "instance")
         os.environ["REDIS_URL"] = ensure_embedded_redis(instance)

@@ -3,13 +3,12 @@ import os
 
 from flask import Flask
 
-from . import config as config_module
-from . import headers
-from . import metrics
-from .extensions import db, limiter, login_manager, migrate, redis_client, release_session
-from .instance import ensure_instance_folder, read_or_create_secret
-from .logs import configure_logging
-from .problems import register_error_handlers
+from .service import config as config_module
+from .service import headers, metrics
+from .service.extensions import db, limiter, login_manager, migrate, redis_client, release_session
+from .service.instance import ensure_instance_folder, read_or_create_secret
+from .service.logs import configure_logging
+from .service.problems import register_error_handlers
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
@@ -53,7 +52,14 @@ def create_app(config=None):
     register_error_handlers(app)
     headers.init_app(app)
 
-    from . import api, cli, contract, ops, security, web, wellknown  # noqa: F401  (security: loaders)
+    from . import api, cli
+    from .service import (  # noqa: F401  (security: loaders)
+        contract,
+        ops,
+        security,
+        web,
+        wellknown,
+    )
     app.url_map.converters["int"] = contract.database_int  # before any route is added
     app.register_blueprint(ops.bp)
     app.register_blueprint(web.bp)

@@ -8,8 +8,8 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
-from . import audit
-from .extensions import db
+from .oversight import audit
+from .service.extensions import db
 
 demo_cli = AppGroup("demo", help="Demo data for a zero-setup start.")
 registry_cli = AppGroup("registry", help="The insured-person registry.")
@@ -70,7 +70,7 @@ def registry_import(csv_file):
 @keys_cli.command("list")
 def keys_list():
     """Show every published key and its schedule (no private material)."""
-    from .issuer import locked_ring
+    from .service.issuer import locked_ring
 
     with locked_ring(current_app) as ring:
         for entry in ring.describe():
@@ -85,7 +85,7 @@ def keys_rotate(overlap):
     every credential it signed has expired."""
     import time
 
-    from .issuer import locked_ring
+    from .service.issuer import locked_ring
 
     now = int(time.time())
     overlap = current_app.config["KEY_ROTATION_OVERLAP"] if overlap is None else overlap
@@ -113,9 +113,9 @@ def demo_code(kind, login, qr_path):
     from sqlalchemy import select
 
     from .demo.phone import DemoPhone
-    from .extensions import redis_client
-    from .issuer import current_ring
     from .models import Account
+    from .service.extensions import redis_client
+    from .service.issuer import current_ring
 
     if not current_app.config["DEMO_MODE"]:
         raise click.ClickException("Demo phones exist only in demo mode (YIMA_DEMO_MODE=1).")
@@ -134,7 +134,7 @@ def demo_code(kind, login, qr_path):
     code = phone.code(issued[kind], now)
     click.echo(code)
     if qr_path:
-        from . import qr
+        from .service import qr
 
         if qr_path.lower().endswith(".svg"):
             qr.render_svg(code, qr_path)

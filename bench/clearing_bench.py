@@ -3,7 +3,7 @@
   .venv/bin/python bench/clearing_bench.py [--rows 1000000] [--database-url URL]
 
 Loads settlements with COPY into a freshly migrated, seeded database (``yima_bench_clearing``),
-then times ``backend.oversight.clearing`` for one month (best of five) against a baseline
+then times ``backend.oversight.clearing.clearing`` for one month (best of five) against a baseline
 measured in the same run: ``SELECT count(*)`` over the same month (a scan with no grouping).
 """
 import argparse
@@ -63,8 +63,8 @@ def main():
 
     os.environ.update(env)
     from backend import create_app
-    from backend.extensions import db
-    from backend.oversight import clearing
+    from backend.oversight.clearing import clearing
+    from backend.service.extensions import db
 
     app = create_app()
     period = (datetime(2026, 10, 1, tzinfo=timezone(timedelta(hours=8))),

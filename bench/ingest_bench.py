@@ -1,4 +1,4 @@
-"""Ride batch ingest on PostgreSQL, exactly once: rides/s through ``backend.transit.ingest``
+"""Ride batch ingest on PostgreSQL, exactly once: rides/s through ``backend.transit.rides.ingest``
 (every code verified again, stored with set-based statements, charged), against ``verify()`` alone
 over the same codes in the same run (the floor set by checking two signatures per code).
 
@@ -92,9 +92,10 @@ def make_rides(persons, rides_each, validators, now):
     """Persons with a funded wallet and one phone each; their rides, shuffled across the day."""
     from load_bench import make_people
 
-    from backend import create_app, transit
-    from backend.extensions import db
+    from backend import create_app
+    from backend.service.extensions import db
     from backend.tokens.code import make_code
+    from backend.transit import validators
 
     items = []
     for phone, credentials in make_people(persons, now, tag="bench"):
@@ -106,7 +107,7 @@ def make_rides(persons, rides_each, validators, now):
     validator_ids = []
     with app.app_context():
         for k in range(validators):
-            validator, _ = transit.register_validator(db.session, line_code=f"ZONE{k % 6 + 1}",
+            validator, _ = validators.register_validator(db.session, line_code=f"ZONE{k % 6 + 1}",
                                                       label=f"bench {k}", created_by="bench", now=now)
             validator.status = "active"
             db.session.flush()
@@ -118,7 +119,7 @@ def make_rides(persons, rides_each, validators, now):
 
 def verify_alone(items, now):
     from backend import create_app
-    from backend.issuer import current_ring
+    from backend.service.issuer import current_ring
     from backend.tokens.verify import verify
 
     app = create_app()
@@ -132,11 +133,12 @@ def verify_alone(items, now):
 
 def timed_ingest(validator_id, batches, now):
     """Upload ``batches`` as one validator, one transaction per batch, as the API does."""
-    from backend import create_app, transit
-    from backend.extensions import db
-    from backend.issuer import current_ring
+    from backend import create_app
     from backend.models import Validator
+    from backend.service.extensions import db
+    from backend.service.issuer import current_ring
     from backend.tokens.verify import VerifiedCredentials
+    from backend.transit import rides
 
     app = create_app()
     statuses = {}
@@ -147,7 +149,7 @@ def timed_ingest(validator_id, batches, now):
         validator = db.session.get(Validator, validator_id)
         start = time.perf_counter()
         for batch in batches:
-            for result in transit.ingest(db.session, validator, batch, ring=ring, now=now,
+            for result in rides.ingest(db.session, validator, batch, ring=ring, now=now,
                                          daily_cap_fen=1_000, arrears_threshold_fen=1_000,
                                          max_age_seconds=86_400, verified_credentials=memory):
                 statuses[result["status"]] = statuses.get(result["status"], 0) + 1

@@ -130,7 +130,7 @@ def prepare():
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "YIMA_INSTANCE_PATH")})
     # The issuer key must be older than the back-dated credentials: create the ring first.
     from backend import create_app
-    from backend.issuer import locked_ring
+    from backend.service.issuer import locked_ring
 
     with locked_ring(create_app(), now=int(time.time()) - BACKDATE - 3600):
         pass
@@ -146,10 +146,10 @@ def make_people(count, issued_at, tag="load"):
     from sqlalchemy import insert, select
 
     from backend import create_app
-    from backend.credentials import _issue
-    from backend.extensions import db
-    from backend.issuer import current_ring
     from backend.models import Account, Device, Person
+    from backend.patients.credentials import _issue
+    from backend.service.extensions import db
+    from backend.service.issuer import current_ring
     from backend.tokens.credential import DeviceKey, new_pseudonym
 
     app = create_app()
@@ -210,14 +210,15 @@ def enrol_validators(app, count, now):
 
     from phones import Phone
 
-    from backend import create_app, transit
-    from backend.extensions import db
+    from backend import create_app
+    from backend.service.extensions import db
+    from backend.transit import validators
 
     flask_app = create_app()
     tokens = []
     for k in range(count):
         with flask_app.app_context():
-            validator, code = transit.register_validator(db.session, line_code="ZONE6",
+            validator, code = validators.register_validator(db.session, line_code="ZONE6",
                                                          label=f"load {k}", created_by="bench", now=now)
             db.session.commit()
         device = Phone()

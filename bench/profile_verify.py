@@ -63,14 +63,15 @@ def main():
 
     from phones import Phone, login
 
-    from backend import create_app, transit
-    from backend.extensions import db
+    from backend import create_app
+    from backend.service.extensions import db
+    from backend.transit import validators
 
     app = create_app()
     cashier = app.test_client()
     csrf = login(cashier, "demo-cashier")
     with app.app_context():
-        _, enrol_code = transit.register_validator(db.session, line_code="ZONE6", label="profile",
+        _, enrol_code = validators.register_validator(db.session, line_code="ZONE6", label="profile",
                                                    created_by="bench", now=started)
         db.session.commit()
     device, validator = Phone(), app.test_client()

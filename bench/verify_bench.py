@@ -14,14 +14,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,  # noqa: E402
+)
+from phones import Phone  # noqa: E402
 
-from backend.qr import qr_version, render_png  # noqa: E402
+from backend.service.qr import qr_version, render_png  # noqa: E402
 from backend.tokens.code import make_code, step_at  # noqa: E402
 from backend.tokens.credential import Claims, DeviceKey, issue_credential  # noqa: E402
 from backend.tokens.keys import KeyRing  # noqa: E402
 from backend.tokens.verify import verify  # noqa: E402
-from phones import Phone  # noqa: E402
 
 NOW = 1_800_000_000
 

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from backend import create_app
-from backend.extensions import db, redis_client
+from backend.service.extensions import db, redis_client
 
 TEST_DATABASE_URL = os.environ.get("YIMA_TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("YIMA_TEST_REDIS_URL", "")

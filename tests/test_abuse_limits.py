@@ -7,10 +7,10 @@ import pytest
 from phones import Phone, login
 from test_patient_api import GU_ID, GU_PHONE, sign_up
 
-from backend import passwords
-from backend.accounts import new_staff_account
+from backend.accounts import passwords
+from backend.accounts.hashing import new_staff_account
 from backend.demo.data import DEMO_PASSWORD
-from backend.errors import ValidationFailed
+from backend.service.errors import ValidationFailed
 
 
 def client_from(app, address):

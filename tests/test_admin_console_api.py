@@ -6,8 +6,8 @@ import pytest
 from phones import login
 from sqlalchemy import select
 
-from backend.extensions import db
 from backend.models import Account, AuditEntry, MedicalPolicy
+from backend.service.extensions import db
 
 QINGPU, WUJIANG, JIASHAN = "310118", "320509", "330421"
 STRONG = "kiwi-harbour-lantern"
@@ -264,8 +264,8 @@ def test_rotation_publishes_the_new_key_and_keeps_the_old(seeded, zone):
     [(actor, target, detail, _)] = audit_actions(seeded, "keys.rotate")
     assert (actor, target, detail["overlap"]) == ("demo-admin", new_kid, 3600)
 
-    from backend import admin_console
-    from backend.issuer import locked_ring
+    from backend.admin import console as admin_console
+    from backend.service.issuer import locked_ring
 
     with seeded.app_context(), locked_ring(seeded) as ring:  # an hour on: the new key signs
         later = {k["kid"]: k["state"]

@@ -11,8 +11,8 @@ from phones import Phone, login
 from sqlalchemy import select
 from test_transit_api import enrol_validator
 
-from backend.extensions import db
 from backend.models import Account
+from backend.service.extensions import db
 
 ROLES = ("anonymous", "patient", "family", "cashier", "validator", "auditor", "admin")
 EVERYONE = set(ROLES)
@@ -179,7 +179,7 @@ def matrix_markdown():
 # -- tenants: the right role, someone else's ids ------------------------------------------------
 
 def test_a_patient_cannot_touch_another_patients_phone_or_family_grant(seeded):
-    from backend.accounts import hash_password
+    from backend.accounts.hashing import hash_password
     from backend.models import Person
 
     mother, son, stranger = seeded.test_client(), seeded.test_client(), seeded.test_client()
@@ -238,7 +238,7 @@ def test_a_cashier_sees_and_refunds_only_their_own_institutions_settlements(seed
 
 
 def test_an_auditor_sees_and_decides_only_their_own_regions_cases(seeded):
-    from backend.accounts import hash_password
+    from backend.accounts.hashing import hash_password
 
     settle_across_regions(seeded)  # Jiashan insured, Qingpu treating: both funds' case
     with seeded.app_context():
@@ -259,7 +259,7 @@ def test_an_auditor_sees_and_decides_only_their_own_regions_cases(seeded):
 
 
 def test_a_region_admin_cannot_change_another_regions_policy_or_staff(seeded):
-    from backend.accounts import hash_password
+    from backend.accounts.hashing import hash_password
 
     with seeded.app_context():
         db.session.add(Account(login="admin-wj", password_hash=hash_password("wujiang-admin-2026"),

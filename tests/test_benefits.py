@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from backend.benefits import Line, YearSoFar, settle
+from backend.counter.benefits import Line, YearSoFar, settle
 from backend.demo import data
 
 

@@ -6,8 +6,8 @@ import pytest
 from phones import Phone, login
 from sqlalchemy import func, select
 
-from backend.extensions import db, redis_client
 from backend.models import AuditEntry, BenefitCounter, Person, Settlement
+from backend.service.extensions import db, redis_client
 
 BILL = [{"category": "registration", "coverage_class": "A", "amount_fen": 2_000},
         {"category": "examination", "coverage_class": "A", "amount_fen": 18_000},

@@ -6,8 +6,8 @@ import pytest
 from phones import Phone, login
 from sqlalchemy import select
 
-from backend.extensions import db
 from backend.models import Account, AuditEntry
+from backend.service.extensions import db
 from backend.tokens.documents import verify_document
 
 PATIENT, CASHIER = "demo-patient", "demo-cashier"
@@ -144,8 +144,9 @@ def test_lost_phone_revocation_bites_online_and_reaches_the_list(seeded, patient
     listing = client.get(f"/api/v1/revocations?since={before['version']}").json
     assert len(listing["jti"]) == 2 and listing["version"] > before["version"]
     with seeded.app_context():
-        from backend.issuer import current_ring
         import time
+
+        from backend.service.issuer import current_ring
         document = verify_document(listing["signed"], current_ring(seeded).public_keys(int(time.time())))
     assert sorted(document["jti"]) == sorted(listing["jti"])
     assert client.get(f"/api/v1/revocations?since={listing['version']}").json["jti"] == []
@@ -159,6 +160,7 @@ def test_refresh_renews_the_same_phone(patient, cashier):
     first = dict(phone.credentials)
     nonce = client.post("/api/v1/devices/challenge", headers={"X-CSRF-Token": csrf}).json["nonce"]
     import base64
+
     from phones import b64url
     proof = b64url(phone.sign(b"YIMA-ACTIVATE-1" + base64.urlsafe_b64decode(nonce + "=")))
     response = client.post("/api/v1/devices/refresh", json={"device_id": phone.device_id,

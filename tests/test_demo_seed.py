@@ -1,10 +1,10 @@
 """The demo zone: what `flask demo seed` puts in place, and that running it twice changes nothing."""
 from sqlalchemy import func, select
 
-from backend.accounts import password_matches
+from backend.accounts.hashing import password_matches
 from backend.demo.data import DEMO_PASSWORD
-from backend.extensions import db
 from backend.models import Account, BusLine, Institution, MedicalPolicy, Person, Region
+from backend.service.extensions import db
 
 
 def counts():

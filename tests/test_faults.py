@@ -29,9 +29,9 @@ from phones import Phone, b64url, login
 from sqlalchemy import func, select
 
 from backend import create_app
-from backend.accounts import hash_password
-from backend.extensions import db
+from backend.accounts.hashing import hash_password
 from backend.models import Account, Person, Ride, RideCharge, Settlement, WalletEntry
+from backend.service.extensions import db
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
 HERE = os.path.dirname(os.path.abspath(__file__))

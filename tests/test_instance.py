@@ -7,7 +7,7 @@ import sys
 import redis
 
 from backend import create_app
-from backend.embedded_redis import ensure_embedded_redis
+from backend.service.embedded_redis import ensure_embedded_redis
 
 
 def test_secret_key_is_generated_once_with_owner_only_access(tmp_path):
@@ -31,7 +31,7 @@ def test_an_explicit_secret_key_wins(tmp_path):
 
 
 def test_database_url_spellings_reach_psycopg3():
-    from backend.config import normalise_database_url
+    from backend.service.config import normalise_database_url
 
     assert normalise_database_url("postgres://u@h/d") == "postgresql+psycopg://u@h/d"
     assert normalise_database_url("postgresql://u@h/d") == "postgresql+psycopg://u@h/d"
@@ -45,7 +45,7 @@ def test_processes_of_one_tree_share_one_embedded_redis(tmp_path):
     redis.Redis.from_url(url).set("greeting", "from the parent")
     child = subprocess.run(
         [sys.executable, "-c",
-         "import sys, redis; from backend.embedded_redis import ensure_embedded_redis as e;"
+         "import sys, redis; from backend.service.embedded_redis import ensure_embedded_redis as e;"
          "url = e(sys.argv[1]); print(url); print(redis.Redis.from_url(url).get('greeting').decode())",
          instance],
         capture_output=True, text=True, timeout=60, cwd=os.path.dirname(os.path.dirname(__file__)))

@@ -17,9 +17,9 @@ from test_transit_api import enrol_validator
 
 from backend.demo.data import PERSONS
 from backend.demo.seed import demo_national_id
-from backend.extensions import db
-from backend.logs import JsonFormatter
 from backend.models import Account, AuditEntry
+from backend.service.extensions import db
+from backend.service.logs import JsonFormatter
 
 PERSONAL = sorted({value for p in PERSONS for value in (p[4], p[5], demo_national_id(p[1], p[2], p[3]))})
 

@@ -150,7 +150,7 @@ def test_gunicorn_workers_add_up_and_a_dead_workers_counts_stay(tmp_path):
                GUNICORN_THREADS="1", YIMA_METRICS_TOKEN=TOKEN,
                PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "prom"))
     os.makedirs(tmp_path / "prom")
-    stale = "from backend import metrics; metrics.REQUESTS.labels('ops.healthz', 'GET', '200').inc(1000)"
+    stale = "from backend.service import metrics; metrics.REQUESTS.labels('ops.healthz', 'GET', '200').inc(1000)"
     subprocess.run([sys.executable, "-c", stale], cwd=ROOT, env=env, check=True, timeout=60)
     assert list((tmp_path / "prom").glob("counter_*.db"))
     base = f"http://127.0.0.1:{env['PORT']}"

@@ -2,9 +2,9 @@
 from sqlalchemy import func, select
 
 from backend.demo.seed import demo_national_id
-from backend.extensions import db
 from backend.models import AuditEntry, Person
 from backend.registry import identity
+from backend.service.extensions import db
 
 HEADER = "national_id,name,phone,home_region,insurance_class,personal_account_fen,transit_wallet_fen\n"
 GOOD = [

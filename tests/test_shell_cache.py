@@ -5,7 +5,7 @@ import os
 import re
 import shutil
 
-from backend import web
+from backend.service import web
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

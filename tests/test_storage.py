@@ -3,9 +3,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError, IntegrityError
 
-from backend import audit
-from backend.extensions import db
 from backend.models import Institution
+from backend.oversight import audit
+from backend.service.extensions import db
 
 
 def test_audit_log_is_append_only(app):

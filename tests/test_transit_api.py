@@ -7,10 +7,10 @@ import pytest
 from phones import Phone, b64url, login
 from sqlalchemy import select
 
-from backend.extensions import db
 from backend.models import AuditFlag, Person
-from backend.tokens.documents import verify_document
+from backend.service.extensions import db
 from backend.tokens.credential import DeviceKey
+from backend.tokens.documents import verify_document
 
 
 def enrol_validator(app, line="ZONE6"):

@@ -7,15 +7,15 @@ import time
 from flask import current_app, g, jsonify, request
 from flask_login import current_user
 
-from .. import admin_console as console
-from ..errors import Conflict
-from ..extensions import db
-from ..issuer import current_ring, locked_ring
-from ..security import requires_role
-from . import bp, read_json
+from ..admin import console
+from ..service.errors import Conflict
+from ..service.extensions import db
+from ..service.issuer import current_ring, locked_ring
+from ..service.security import requires_role
+from .blueprint import bp, read_json
 from .schemas import (LOGGED_IN, AuditPageOut, AuditPageQuery, ConsoleOut, EvoucherIn, FareIn,
                       InstitutionOut, InstitutionsOut, KeysOut, LineAnswerOut, LinesOut, PageQuery,
-                      PolicyIn, PolicyOut, RecentRevocationsOut, RegionsOut, RotateIn, RotatedOut,
+                      PolicyIn, PolicyOut, RecentRevocationsOut, RegionsOut, RotatedOut, RotateIn,
                       SigningKeysOut, StaffIn, StaffListOut, StaffOut, ValidatorsOut, api,
                       json_body, responses)
 

@@ -7,12 +7,13 @@ from flask import jsonify
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import audit, credentials
-from ..errors import NotFound
-from ..extensions import db
 from ..models import Credential, Person
-from ..security import requires_role
-from . import bp
+from ..oversight import audit
+from ..patients import credentials
+from ..service.errors import NotFound
+from ..service.extensions import db
+from ..service.security import requires_role
+from .blueprint import bp
 from .schemas import LOGGED_IN, ReasonIn, RevokedOut, api, json_body, responses
 
 

@@ -3,13 +3,13 @@ from flask import current_app, jsonify, session
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from ..accounts import password_matches
-from ..errors import Unauthenticated, YimaError
-from ..extensions import db, limiter, redis_client
-from ..lockout import Lockout
+from ..accounts.hashing import password_matches
 from ..models import Account
-from ..security import new_csrf_token
-from . import bp
+from ..service.errors import Unauthenticated, YimaError
+from ..service.extensions import db, limiter, redis_client
+from ..service.lockout import Lockout
+from ..service.security import new_csrf_token
+from .blueprint import bp
 from .schemas import LOGGED_IN, LoginIn, SessionOut, StatusOut, api, json_body, responses
 
 

@@ -4,12 +4,14 @@ import time
 from flask import g, jsonify, request
 from flask_login import current_user
 
-from .. import audit, metrics, settlements
-from ..errors import NotFound
-from ..extensions import db, redis_client
+from ..counter import settlements
 from ..models import Settlement
-from ..security import requires_role
-from . import bp
+from ..oversight import audit
+from ..service import metrics
+from ..service.errors import NotFound
+from ..service.extensions import db, redis_client
+from ..service.security import requires_role
+from .blueprint import bp
 from .schemas import (LOGGED_IN, REPLAYED, BillIn, IdempotencyHeaders, PreviewOut, RefundIn,
                       RefundOut, SettlementAnswerOut, api, json_body, responses)
 

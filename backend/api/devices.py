@@ -5,14 +5,16 @@ from flask import current_app, jsonify
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import audit, credentials, family
-from ..errors import NotFound
-from ..extensions import db, limiter, redis_client
-from ..issuer import current_ring
-from ..limits import configured, principal_key
 from ..models import Device
-from ..security import requires_role
-from . import bp
+from ..models.base import unix
+from ..oversight import audit
+from ..patients import credentials, family
+from ..service.errors import NotFound
+from ..service.extensions import db, limiter, redis_client
+from ..service.issuer import current_ring
+from ..service.limits import configured, principal_key
+from ..service.security import requires_role
+from .blueprint import bp
 from .schemas import (LOGGED_IN, ActivateIn, ChallengeOut, DeviceRevokedOut, DevicesOut, IssuedOut,
                       RefreshIn, api, json_body, responses)
 
@@ -111,5 +113,5 @@ def _issued(issued, now):
 def _describe(device):
     return {"id": device.id, "alg": device.alg, "holder_role": device.holder_role,
             "grant_id": device.grant_id,
-            "label": device.label, "created_at": credentials.unix(device.created_at),
+            "label": device.label, "created_at": unix(device.created_at),
             "revoked": device.revoked_at is not None}

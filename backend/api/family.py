@@ -5,10 +5,12 @@ import time
 from flask import jsonify
 from flask_login import current_user
 
-from .. import audit, family, qr
-from ..extensions import db
-from ..security import requires_role
-from . import bp
+from ..oversight import audit
+from ..patients import family
+from ..service import qr
+from ..service.extensions import db
+from ..service.security import requires_role
+from .blueprint import bp
 from .schemas import (LOGGED_IN, CodeIn, GrantAnswerOut, GrantsOut, InvitationOut, api, json_body,
                       responses)
 

@@ -5,11 +5,13 @@ from flask import current_app, jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import audit, transit, wallet
-from ..extensions import db
 from ..models import WalletEntry
-from ..security import requires_role
-from . import bp
+from ..oversight import audit
+from ..patients import wallet
+from ..service.extensions import db
+from ..service.security import requires_role
+from ..transit import trust
+from .blueprint import bp
 from .schemas import (LOGGED_IN, REPLAYED, IdempotencyHeaders, MeOut, TopUpIn, TopUpOut, api,
                       json_body, responses)
 
@@ -50,7 +52,7 @@ def wallet_top_up():
                                    idempotency_key=request.headers.get("Idempotency-Key", ""))
     if created:  # a top-up that clears the arrears lifts the deny-list entry
         db.session.refresh(current_user.person)
-        transit.review_arrears(db.session, current_user.person,
+        trust.review_arrears(db.session, current_user.person,
                                current_app.config["ARREARS_DENY_FEN"], int(time.time()))
         audit.record(db.session, actor=current_user.login, action="wallet.topup",
                      target_type="wallet_entry", target_id=entry.id,

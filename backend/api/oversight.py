@@ -8,13 +8,14 @@ from flask import Response, jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import audit, oversight
-from ..benefits import CHINA
-from ..errors import NotFound, ValidationFailed
-from ..extensions import db
+from ..models.base import CHINA
 from ..models import ApiKey, Institution
-from ..security import requires_role
-from . import bp
+from ..counter import apikeys
+from ..oversight import audit, clearing, rules
+from ..service.errors import NotFound, ValidationFailed
+from ..service.extensions import db
+from ..service.security import requires_role
+from .blueprint import bp
 from .schemas import (CSV, LOGGED_IN, ApiKeyCreatedOut, ApiKeyRevokedOut, ApiKeysOut, ClearingOut,
                       ClearingQuery, DecisionIn, FlagDecidedOut, FlagsOut, FlagsQuery, LabelIn, api,
                       json_body, responses)
@@ -34,7 +35,7 @@ def _institution_in_scope(code):
 def api_key_create(code):
     _institution_in_scope(code)
     body = json_body()
-    key, presented = oversight.create_api_key(db.session, institution_code=code,
+    key, presented = apikeys.create_api_key(db.session, institution_code=code,
                                               label=body["label"], created_by=current_user.login)
     audit.record(db.session, actor=current_user.login, action="api_key.create",
                  target_type="api_key", target_id=key.id, detail={"institution": code})
@@ -63,7 +64,7 @@ def api_key_revoke(key_id):
     if key is None:
         raise NotFound("No such API key.", code="api_key_not_found")
     _institution_in_scope(key.institution_code)
-    oversight.revoke_api_key(db.session, key_id, int(time.time()))
+    apikeys.revoke_api_key(db.session, key_id, int(time.time()))
     audit.record(db.session, actor=current_user.login, action="api_key.revoke",
                  target_type="api_key", target_id=key_id)
     db.session.commit()
@@ -76,9 +77,9 @@ def api_key_revoke(key_id):
               tags=["oversight"])
 def audit_flags():
     status = request.args.get("status") or None
-    flags = oversight.flags_for(db.session, current_user.region_code, status)
+    flags = rules.flags_for(db.session, current_user.region_code, status)
     return jsonify(flags=[{"id": f.id, "settlement": f.settlement_id, "ride": f.ride_id, "rule": f.rule,
-                           "rule_text": oversight.RULES[f.rule], "detail": f.detail,
+                           "rule_text": rules.RULES[f.rule], "detail": f.detail,
                            "insured_region": f.insured_region, "treating_region": f.treating_region,
                            "status": f.status, "note": f.note, "decided_by": f.decided_by}
                           for f in flags])
@@ -91,7 +92,7 @@ def audit_flags():
               tags=["oversight"])
 def audit_decide(flag_id):
     body = json_body()
-    flag = oversight.decide(db.session, flag_id=flag_id, region_code=current_user.region_code,
+    flag = rules.decide(db.session, flag_id=flag_id, region_code=current_user.region_code,
                             decision=body["decision"], note=body["note"], who=current_user.login,
                             now=int(time.time()))
     audit.record(db.session, actor=current_user.login, action=f"audit_flag.{flag.status}",
@@ -120,7 +121,7 @@ def clearing_report():
         raise ValidationFailed("The period runs forward and at most a year.", code="bad_period")
     start = datetime.combine(first, datetime.min.time(), CHINA)
     end = datetime.combine(last + timedelta(days=1), datetime.min.time(), CHINA)
-    rows = oversight.clearing(db.session, start=start, end=end, region_code=current_user.region_code)
+    rows = clearing.clearing(db.session, start=start, end=end, region_code=current_user.region_code)
     if request.args.get("format") == "csv":
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=["insured_region", "treating_region", "institution",

@@ -3,12 +3,12 @@ import time
 
 from flask import jsonify, request
 
-from .. import credentials
-from ..errors import ValidationFailed
-from ..extensions import db
-from ..issuer import current_ring
+from ..patients import credentials
+from ..service.errors import ValidationFailed
+from ..service.extensions import db
+from ..service.issuer import current_ring
 from ..tokens.documents import sign_document
-from . import bp
+from .blueprint import bp
 from .schemas import RevocationsOut, RevocationsQuery, api, responses
 
 

@@ -1,5 +1,5 @@
 """Request and response schemas of /api/v1 (pydantic v2). They validate the requests *and* are
-what /openapi.json publishes (backend/contract.py), so the document cannot drift from the code.
+what /openapi.json publishes (backend/service/contract.py), so the document cannot drift from the code.
 
 How a view declares its contract — ``@api.validate`` goes *below* the route and role decorators,
 so 401/403 still come before 422::
@@ -32,7 +32,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..contract import BIGINT_MAX, Out, Problem, api, json_body, responses  # noqa: F401
+from ..service.contract import BIGINT_MAX, Out, Problem, api, json_body, responses  # noqa: F401
 
 # An integer the database can hold (a larger one would overflow SQLite: a 500, not a 422).
 Int = Annotated[int, Field(ge=-BIGINT_MAX, le=BIGINT_MAX)]

@@ -4,13 +4,14 @@ import hmac
 from flask import current_app, jsonify, request, session
 from flask_login import login_user
 
-from .. import audit, signup
-from ..extensions import db, limiter, redis_client
-from ..notify import LogNotifier
-from ..security import new_csrf_token
-from . import bp
-from .schemas import SessionOut, SignupCodeIn, SignupCodeOut, SignupIn, api, json_body, responses
+from ..oversight import audit
+from ..patients import signup
+from ..service.extensions import db, limiter, redis_client
+from ..service.notify import LogNotifier
+from ..service.security import new_csrf_token
+from .blueprint import bp
 from .auth import describe
+from .schemas import SessionOut, SignupCodeIn, SignupCodeOut, SignupIn, api, json_body, responses
 
 
 def _phone_key():

@@ -7,16 +7,18 @@ from datetime import date, datetime
 from flask import current_app, jsonify, request
 from flask_login import current_user
 
-from .. import audit, credentials, metrics, qr, transit
-from ..benefits import CHINA
-from ..errors import ValidationFailed
-from ..extensions import db
-from ..issuer import current_ring
+from ..models.base import CHINA
 from ..models import BusLine
-from ..security import requires_role
+from ..oversight import audit
+from ..patients import credentials
+from ..service import metrics, qr
+from ..service.errors import ValidationFailed
+from ..service.extensions import db
+from ..service.issuer import current_ring, verified_credentials
+from ..service.security import requires_role
 from ..tokens.documents import sign_document
-from ..tokens.verify import VerifiedCredentials
-from . import bp
+from ..transit import rides, trust, validators
+from .blueprint import bp
 from .schemas import (LOGGED_IN, EnrolIn, EnrolledOut, RidershipOut, RidershipQuery, RidesIn,
                       RidesOut, TrustOut, ValidatorCreatedOut, ValidatorIn, ValidatorStatusOut, api,
                       json_body, responses)
@@ -31,7 +33,7 @@ log = logging.getLogger("yima.rides")
               tags=["transit"])
 def validator_register():
     body = json_body()
-    validator, code = transit.register_validator(db.session, line_code=body["line"],
+    validator, code = validators.register_validator(db.session, line_code=body["line"],
                                                  label=body["label"], created_by=current_user.login,
                                                  now=int(time.time()), scope=current_user.region_code)
     svg = io.BytesIO()
@@ -40,7 +42,7 @@ def validator_register():
                  target_type="validator", target_id=validator.id, detail={"line": body["line"]})
     db.session.commit()
     return jsonify(id=validator.id, line=validator.line_code, enrol_code=code,
-                   qr_svg=svg.getvalue().decode(), expires_in=transit.ENROL_TTL), 201
+                   qr_svg=svg.getvalue().decode(), expires_in=validators.ENROL_TTL), 201
 
 
 @bp.post("/admin/validators/<int:validator_id>/disable")
@@ -48,7 +50,7 @@ def validator_register():
 @api.validate(resp=responses(HTTP_200=ValidatorStatusOut, errors=(*LOGGED_IN, 404)),
               tags=["transit"])
 def validator_disable(validator_id):
-    validator = transit.disable(db.session, validator_id, int(time.time()),
+    validator = validators.disable(db.session, validator_id, int(time.time()),
                                 scope=current_user.region_code)
     audit.record(db.session, actor=current_user.login, action="validator.disable",
                  target_type="validator", target_id=validator.id)
@@ -61,7 +63,7 @@ def validator_disable(validator_id):
               tags=["transit"])
 def validator_enrol():
     body = json_body()
-    validator, token = transit.enrol(db.session, enrol_code=body["enrol_code"],
+    validator, token = validators.enrol(db.session, enrol_code=body["enrol_code"],
                                      public_jwk=body["public_jwk"], signature=body["signature"],
                                      now=int(time.time()))
     audit.record(db.session, actor=validator.login, action="validator.enrol",
@@ -84,7 +86,7 @@ def validator_trust():
         daily_cap_fen=config["DAILY_FARE_CAP_FEN"],
         jwks=ring.jwks(now),
         revocations=sign_document(ring, credentials.revocation_list(db.session, 0, now), now),
-        deny=sign_document(ring, transit.deny_list(db.session, now), now),
+        deny=sign_document(ring, trust.deny_list(db.session, now), now),
         limits={"warn_age": config["TRUST_WARN_AGE"], "max_age": config["TRUST_MAX_AGE"]})
 
 
@@ -95,11 +97,11 @@ def validator_trust():
 def rides_batch():
     body = json_body()
     config = current_app.config
-    results = transit.ingest(db.session, current_user, body["rides"], ring=current_ring(),
+    results = rides.ingest(db.session, current_user, body["rides"], ring=current_ring(),
                              now=int(time.time()), daily_cap_fen=config["DAILY_FARE_CAP_FEN"],
                              arrears_threshold_fen=config["ARREARS_DENY_FEN"],
                              max_age_seconds=config["RIDE_MAX_AGE"],
-                             verified_credentials=_verified_credentials())
+                             verified_credentials=verified_credentials())
     db.session.commit()
     metrics.record_rides(results)
     outcomes = {}
@@ -121,12 +123,7 @@ def ridership():
         day = date.fromisoformat(text)
     except ValueError:
         raise ValidationFailed("date must look like 2026-11-24", code="bad_date") from None
-    return jsonify(date=day.isoformat(), rows=transit.ridership(db.session, day))
-
-
-def _verified_credentials():
-    """This worker's memory of credentials already checked (a day's riders come back)."""
-    return current_app.extensions.setdefault("yima_verified_credentials", VerifiedCredentials())
+    return jsonify(date=day.isoformat(), rows=rides.ridership(db.session, day))
 
 
 def _line(line):

@@ -4,15 +4,16 @@ import time
 from flask import current_app, g, jsonify
 from flask_login import current_user
 
-from .. import audit, credentials, settlements
-from ..errors import Forbidden
-from ..extensions import db, limiter, redis_client
-from ..issuer import current_ring
-from ..limits import configured, principal_key
-from ..security import requires_role
-from . import bp
+from ..counter import settlements
+from ..oversight import audit
+from ..patients import credentials
+from ..service.errors import Forbidden
+from ..service.extensions import db, limiter, redis_client
+from ..service.issuer import current_ring, verified_credentials
+from ..service.limits import configured, principal_key
+from ..service.security import requires_role
+from .blueprint import bp
 from .schemas import LOGGED_IN, VerifyIn, VerifyOut, api, json_body, responses
-from .transit import _verified_credentials  # one per worker, shared with ride ingest
 
 ROLE_CONTEXTS = {"cashier": {"hospital"}, "validator": {"bus"}}
 
@@ -44,7 +45,7 @@ def verify_code():
     holder = credentials.verify_code(
         db.session, guard, code=body["code"], context=context, ring=current_ring(),
         now=int(time.time()), window=current_app.config["CODE_WINDOW_STEPS"],
-        verified_credentials=_verified_credentials(),
+        verified_credentials=verified_credentials(),
         remember=remember_scan if institution is not None else None)
     claims, person = holder.claims, holder.person
     answer = {

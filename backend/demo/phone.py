@@ -8,7 +8,7 @@ import time
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from .. import credentials
+from ..patients import credentials
 from ..tokens.code import make_code
 from ..tokens.credential import DeviceKey
 

@@ -2,9 +2,9 @@
 natural keys and brought back to the demo values; balances and passwords already there are kept."""
 from sqlalchemy import select
 
-from .. import audit
-from ..accounts import hash_password
+from ..accounts.hashing import hash_password
 from ..models import Account, BusLine, Institution, MedicalPolicy, Person, Region
+from ..oversight import audit
 from ..registry import identity
 from . import data
 

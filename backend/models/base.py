@@ -1,5 +1,5 @@
 """The declarative base shared by every model. Plain SQLAlchemy: the domain never imports Flask."""
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase
@@ -52,6 +52,20 @@ def OpaqueId(length):
 
 def utcnow():
     return datetime.now(timezone.utc)
+
+
+CHINA = timezone(timedelta(hours=8))  # what a person reads, and every "same day", is China time
+
+
+def at(unix_seconds):
+    """The moment of a unix time, in UTC: the domain takes time as unix seconds (a parameter)."""
+    return datetime.fromtimestamp(unix_seconds, timezone.utc)
+
+
+def unix(moment):
+    if moment.tzinfo is None:  # SQLite hands timestamps back naive; they are stored in UTC
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp())
 
 
 class Base(DeclarativeBase):

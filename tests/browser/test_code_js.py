@@ -6,16 +6,16 @@ import os
 import time
 
 import pytest
+from phones import Phone
 
-from backend.credentials import check_proof
+from backend.patients.credentials import check_proof
 from backend.tokens.code import decode_code, make_code, step_at
-from backend.tokens.credential import Claims, DeviceKey, issue_credential, new_credential_id, \
-    new_pseudonym
+from backend.tokens.credential import (Claims, DeviceKey, issue_credential, new_credential_id,
+                                       new_pseudonym)
 from backend.tokens.documents import sign_document
 from backend.tokens.errors import CODES, TokenError
 from backend.tokens.keys import KeyRing
 from backend.tokens.verify import CONTEXT_KINDS, verify
-from phones import Phone
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(HERE, "..", "vectors", "codes.json")) as handle:

@@ -4,11 +4,11 @@ import io
 import time
 
 import pytest
-from PIL import Image
 from conftest import CHROMIUM_ARGS, screenshot
 from phones import Phone, login
+from PIL import Image
 
-from backend.qr import render_png
+from backend.service.qr import render_png
 
 
 def write_y4m(code, path):

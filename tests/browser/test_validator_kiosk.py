@@ -8,8 +8,8 @@ from phones import Phone, login
 from sqlalchemy import func, select
 from test_counter_console import write_y4m
 
-from backend.extensions import db
 from backend.models import Ride
+from backend.service.extensions import db
 
 
 @pytest.fixture
@@ -108,12 +108,12 @@ def test_admin_enrols_a_validator_and_sees_ridership(seeded, live_server, phone_
 
 def many_phones(app, runner, count, tmp_path):
     """``count`` insured persons with accounts and activated phones (as their apps would)."""
-    from backend import credentials
-    from backend.accounts import hash_password
+    from backend.accounts.hashing import hash_password
     from backend.demo.seed import demo_national_id
-    from backend.extensions import redis_client
-    from backend.issuer import current_ring
     from backend.models import Account, Person
+    from backend.patients import credentials
+    from backend.service.extensions import redis_client
+    from backend.service.issuer import current_ring
 
     ids = [demo_national_id("310118", f"19{50 + i % 40}0{1 + i % 9}1{i % 9}", f"{i:03d}") for i in range(count)]
     csv = tmp_path / "riders.csv"

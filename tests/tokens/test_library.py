@@ -8,8 +8,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwcrypto import jwk as jwcrypto_jwk
 from jwcrypto import jws as jwcrypto_jws
+from phones import Phone
 
-from backend.qr import qr_version
+from backend.service.qr import qr_version
 from backend.tokens import base45
 from backend.tokens.code import decode_code, make_code, step_at
 from backend.tokens.credential import (Claims, DeviceKey, issue_credential, new_credential_id,
@@ -17,7 +18,6 @@ from backend.tokens.credential import (Claims, DeviceKey, issue_credential, new_
 from backend.tokens.errors import CredentialExpired, Malformed, UnknownKey
 from backend.tokens.keys import KeyRing
 from backend.tokens.verify import verify
-from phones import Phone
 
 NOW = 1_800_000_000
 DAY = 86_400

@@ -13,9 +13,7 @@ Order of the calculation (docs/settlement.md):
    the rest in cash.
 """
 from dataclasses import dataclass
-from datetime import timedelta, timezone
 
-CHINA = timezone(timedelta(hours=8))  # counters and "same day" are China time
 COVERAGE_CLASSES = ("A", "B", "C")
 CATEGORIES = ("registration", "drug", "examination", "treatment", "material")
 

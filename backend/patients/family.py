@@ -6,9 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import or_, select
 
-from .credentials import at, revoke_device
-from .errors import Forbidden, NotFound, YimaError
-from .models import Device, FamilyGrant
+from ..models import Device, FamilyGrant
+from ..models.base import at
+from ..service.errors import Forbidden, NotFound, YimaError
+from .credentials import revoke_device
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud or typed by a parent
 INVITATION_TTL = 86_400

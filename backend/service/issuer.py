@@ -1,6 +1,6 @@
 """The issuer's key ring for this app: opened from the instance folder (or a configured PEM file),
 created on first use when empty, and reopened when another process (``flask keys rotate``)
-changes it."""
+changes it; and this worker's memory of credentials whose issuer signature it has checked."""
 import contextlib
 import fcntl
 import os
@@ -8,7 +8,8 @@ import time
 
 from flask import current_app
 
-from .tokens.keys import KeyRing
+from ..tokens.keys import KeyRing
+from ..tokens.verify import VerifiedCredentials
 
 
 def keys_directory(app):
@@ -43,6 +44,12 @@ def current_ring(app=None):
         cache["ring"] = open_ring(app)
         cache["stamp"] = _stamp(app)
     return cache["ring"]
+
+
+def verified_credentials(app=None):
+    """One per worker, shared by counter verification and ride ingest (a day's riders come back)."""
+    app = app or current_app._get_current_object()
+    return app.extensions.setdefault("yima_verified_credentials", VerifiedCredentials())
 
 
 def _stamp(app):

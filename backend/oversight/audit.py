@@ -3,9 +3,9 @@ import json
 
 from sqlalchemy import insert, select
 
-from .models import Account, AuditEntry
-from .models.base import utcnow
-from .registry.identity import phone_problem
+from ..models import Account, AuditEntry
+from ..models.base import utcnow
+from ..registry.identity import phone_problem
 
 
 def record(session, *, actor, action, target_type, target_id, detail=None, request_id=None,

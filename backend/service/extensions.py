@@ -14,8 +14,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.pool import Pool
 
+from ..models import Base
 from .embedded_redis import ensure_embedded_redis, socket_path
-from .models import Base
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()

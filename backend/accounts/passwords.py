@@ -3,7 +3,7 @@
 At least ``MIN_LENGTH`` characters, at most ``MAX_LENGTH``, not the login or phone number (nor
 containing it), and not one of the passwords every guessing list starts with. ``problem()`` returns a
 stable reason (the PWA words it in both languages) or None; ``check()`` raises the problem."""
-from .errors import ValidationFailed
+from ..service.errors import ValidationFailed
 
 MIN_LENGTH = 10
 MAX_LENGTH = 128

@@ -12,11 +12,11 @@ from datetime import timezone
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from . import audit
-from .accounts import new_staff_account
-from .errors import Conflict, Forbidden, NotFound, ValidationFailed
-from .models import (Account, ApiKey, AuditEntry, BusLine, Credential, Institution, Person, Region,
-                     Revocation, Validator, bus_line_regions)
+from ..accounts.hashing import new_staff_account
+from ..models import (Account, ApiKey, AuditEntry, BusLine, Credential, Institution, Person, Region,
+                      Revocation, Validator, bus_line_regions)
+from ..oversight import audit
+from ..service.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 MAX_POLICY_FEN = 1_000_000_000  # ¥10,000,000: far above any real deductible or cap
 MAX_FARE_FEN = 10_000  # ¥100 for one bus ride

@@ -8,9 +8,9 @@ from flask import g, request, session
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
+from ..models import Account
 from .errors import Forbidden, Unauthenticated, YimaError
 from .extensions import db, login_manager
-from .models import Account
 
 CSRF_HEADER = "X-CSRF-Token"
 _WITH_INSTITUTION = [joinedload(Account.institution)]
@@ -34,8 +34,8 @@ def load_api_client(req):
     header = req.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return None
-    from .oversight import account_for_key
-    from .transit import validator_for_token
+    from ..counter.apikeys import account_for_key
+    from ..transit.validators import validator_for_token
 
     presented = header[len("Bearer "):].strip()
     account = account_for_key(db.session, presented) or validator_for_token(db.session, presented)

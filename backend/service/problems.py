@@ -6,8 +6,8 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from ..tokens.errors import Replayed, TokenError
 from .errors import YimaError
-from .tokens.errors import Replayed, TokenError
 
 PROBLEM_BASE = "https://yima.example/problems/"
 
@@ -28,7 +28,7 @@ def problem(status, code, title, detail=None, **extra):
         "detail": detail or title,
         "code": code,
     }
-    g.problem_code = code  # for the metrics (backend/metrics.py)
+    g.problem_code = code  # for the metrics (backend/service/metrics.py)
     request_id = getattr(g, "request_id", None)
     if request_id:
         body["request_id"] = request_id

@@ -7,11 +7,11 @@ import secrets
 
 from sqlalchemy import select
 
-from . import passwords
-from .accounts import hash_password
-from .errors import Conflict, ValidationFailed, YimaError
-from .models import Account, Person
-from .registry import identity
+from ..accounts import passwords
+from ..accounts.hashing import hash_password
+from ..models import Account, Person
+from ..registry import identity
+from ..service.errors import Conflict, ValidationFailed, YimaError
 
 OTP_TTL = 300
 OTP_ATTEMPTS = 5

@@ -218,7 +218,8 @@ def _drop_null(schema):
 
 # /openapi.json and the reference page (Swagger UI, vendored under static/vendor/swagger-ui/).
 bp = Blueprint("contract", __name__)
-STATIC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "static")
+STATIC = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                      "static")
 
 
 @bp.get("/openapi.json")

@@ -17,8 +17,8 @@ import os
 import time
 
 from flask import Blueprint, Response, current_app, g, request
-from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter,
-                               Histogram, generate_latest)
+from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram,
+                               generate_latest)
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from .problems import problem

@@ -5,8 +5,8 @@ import secrets
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from .errors import ValidationFailed
-from .models import Person, WalletEntry
+from ..models import Person, WalletEntry
+from ..service.errors import ValidationFailed
 
 MIN_TOPUP, MAX_TOPUP = 100, 100_000  # ¥1 to ¥1,000
 _KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,80}$")

@@ -5,29 +5,20 @@ import base64
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from sqlalchemy import bindparam, select
 
-from .errors import Forbidden, NotFound, ValidationFailed, YimaError
-from .models import Credential, Device, Person, Region, Revocation
-from .models.people import mask_name
-from .tokens.credential import Claims, DeviceKey, issue_credential, new_credential_id
-from .tokens.verify import CONTEXT_KINDS, verify
+from ..models import Credential, Device, Person, Region, Revocation
+from ..models.base import at
+from ..models.people import mask_name
+from ..oversight import rules
+from ..service.errors import Forbidden, NotFound, ValidationFailed, YimaError
+from ..tokens.credential import Claims, DeviceKey, issue_credential, new_credential_id
+from ..tokens.verify import CONTEXT_KINDS, verify
 
 ACTIVATION_LABEL = b"YIMA-ACTIVATE-1"
 CLASS_CODES = {"employee": "emp", "resident": "res"}
 CHALLENGE_TTL = 300
-
-
-def at(unix_seconds):
-    return datetime.fromtimestamp(unix_seconds, timezone.utc)
-
-
-def unix(moment):
-    if moment.tzinfo is None:  # SQLite hands timestamps back naive; they are stored in UTC
-        moment = moment.replace(tzinfo=timezone.utc)
-    return int(moment.timestamp())
 
 
 def b64url(raw):
@@ -143,8 +134,6 @@ def _issue(session, device, person, key, ring, now, lifetime):
 # -- revocation ------------------------------------------------------------------------------
 
 def revoke_credentials(session, credentials, reason, now):
-    from .oversight import check_revoked_credentials  # here: oversight builds on this module
-
     revoked = []
     for credential in credentials:
         if credential.revoked_at is None:
@@ -154,7 +143,7 @@ def revoke_credentials(session, credentials, reason, now):
             revoked.append(credential.jti)
     session.flush()
     if revoked:
-        check_revoked_credentials(session, revoked, now)
+        rules.check_revoked_credentials(session, revoked, now)  # paid earlier today: flagged
     return len(revoked)
 
 

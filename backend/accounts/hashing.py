@@ -19,9 +19,9 @@ def password_matches(account, password):
 
 def new_staff_account(login, password, *, role, **fields):
     """A staff account (cashier, auditor, admin) with a password that meets the policy
-    (``backend.passwords``); every code path that creates one with a typed password goes here."""
+    (``backend.accounts.passwords``); every code path that creates one with a typed password goes here."""
+    from ..models import Account
     from . import passwords
-    from .models import Account
 
     passwords.check(password, login=login)
     return Account(login=login, password_hash=hash_password(password), role=role, **fields)

@@ -10,12 +10,12 @@ from datetime import datetime, timezone
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import benefits, oversight
-from .benefits import CHINA
-from .credentials import at
-from .errors import Conflict, Forbidden, NotFound, ValidationFailed, YimaError
-from .models import BenefitCounter, Institution, Person, Settlement, SettlementLine
-from .wallet import check_idempotency_key
+from ..models import BenefitCounter, Institution, Person, Settlement, SettlementLine
+from ..models.base import CHINA, at
+from ..oversight import rules
+from ..patients.wallet import check_idempotency_key
+from ..service.errors import Conflict, Forbidden, NotFound, ValidationFailed, YimaError
+from . import benefits
 
 SCAN_TTL = 900
 MAX_LINES, MAX_LINE_FEN = 100, 100_000_000  # ¥1,000,000 a line is already absurd for outpatients
@@ -117,7 +117,7 @@ def settle(session, store, *, scan_id, institution_code, cashier_id, raw_lines, 
         raise Conflict("This code has already paid a bill. Ask the patient for a fresh code.",
                        code="code_already_settled") from None
     _move(session, person.id, counter, split, 1)
-    oversight.check_settlement(session, settlement)
+    rules.check_settlement(session, settlement)
     return settlement, True
 
 

@@ -7,7 +7,7 @@ import re
 
 from flask import Blueprint, Response, send_from_directory
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the checkout
 PWA = os.path.join(ROOT, "pwa")
 STATIC = os.path.join(ROOT, "static")
 

@@ -1,0 +1,2 @@
+"""The hospital counter: the home region's benefit arithmetic, settlements and refunds, and the
+hospital systems' API keys. No Flask."""

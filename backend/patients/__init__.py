@@ -1,0 +1,2 @@
+"""What an insured person does with their phone: sign-up, activation and revocation of phones and
+the credentials they hold (checked online here too), family grants, and the transit wallet. No Flask."""
