@@ -1,67 +1,12 @@
-"""What the funds and admins use to watch the counters: hospital-system API keys, the joint-audit
-rules (联审互查) and the cross-region clearing report (清算). No Flask."""
-import hashlib
-import hmac
-import secrets
+"""The joint-audit rules (联审互查): flags raised when a bill is settled or a credential revoked,
+the flags an auditor may see, and the auditor's decision. No Flask."""
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
-from .accounts import hash_password
-from .credentials import at
-from .errors import NotFound, ValidationFailed
-from .models import Account, ApiKey, AuditFlag, Institution, Region, Settlement
-from .benefits import CHINA
-
-KEY_PREFIX = "yk_"
-
-# -- hospital-system keys --------------------------------------------------------------------
-
-
-def _digest(secret):
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def create_api_key(session, *, institution_code, label, created_by):
-    institution = session.get(Institution, institution_code)
-    if institution is None:
-        raise NotFound("No such institution.", code="institution_not_found")
-    prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
-    account = Account(login=f"his:{institution_code}:{prefix}", role="cashier",
-                      institution_code=institution_code,
-                      password_hash=hash_password(secrets.token_urlsafe(32)))  # never used
-    session.add(account)
-    session.flush()
-    key = ApiKey(prefix=prefix, secret_hash=_digest(secret), account_id=account.id,
-                 institution_code=institution_code, label=label[:60], created_by=created_by)
-    session.add(key)
-    session.flush()
-    return key, f"{KEY_PREFIX}{prefix}_{secret}"
-
-
-def account_for_key(session, presented):
-    """The service account behind a presented key, or None. Constant-time on the secret."""
-    if not presented.startswith(KEY_PREFIX) or presented.count("_") < 2:
-        return None
-    prefix, _, secret = presented[len(KEY_PREFIX):].partition("_")
-    key = session.scalars(select(ApiKey).filter_by(prefix=prefix)).first()
-    if key is None or key.revoked_at is not None:
-        return None
-    if not hmac.compare_digest(key.secret_hash, _digest(secret)):
-        return None
-    return key.account if key.account.active else None
-
-
-def revoke_api_key(session, key_id, now):
-    key = session.get(ApiKey, key_id) if isinstance(key_id, int) else None
-    if key is None:
-        raise NotFound("No such API key.", code="api_key_not_found")
-    key.revoked_at = at(now)
-    key.account.active = False
-    return key
-
-
-# -- joint audit -----------------------------------------------------------------------------
+from ..models import AuditFlag, Region, Settlement
+from ..models.base import CHINA, at
+from ..service.errors import NotFound, ValidationFailed
 
 RULES = {
     "two_places_30_min": "same holder at two institutions within 30 minutes",
@@ -134,26 +79,3 @@ def decide(session, *, flag_id, region_code, decision, note, who, now):
     flag.status = "confirmed" if decision == "confirm" else "dismissed"
     flag.note, flag.decided_by, flag.decided_at = note.strip()[:500], who, at(now)
     return flag
-
-
-# -- clearing ---------------------------------------------------------------------------------
-
-def clearing(session, *, start, end, region_code=None):
-    """What each insured region's fund owes each treating region, by institution, for cross-region
-    settlements made in [start, end) (refunds net out). Rows: payer, payee, institution, count, fen."""
-    query = (select(Settlement.insured_region, Settlement.treating_region,
-                    Settlement.institution_code,
-                    func.sum(case((Settlement.kind == "settlement", 1), else_=-1)),
-                    func.sum(Settlement.fund_fen))
-             .filter(Settlement.insured_region != Settlement.treating_region,
-                     Settlement.created_at >= start, Settlement.created_at < end)
-             .group_by(Settlement.insured_region, Settlement.treating_region,
-                       Settlement.institution_code)
-             .order_by(Settlement.insured_region, Settlement.treating_region,
-                       Settlement.institution_code))
-    if region_code is not None:
-        query = query.filter((Settlement.insured_region == region_code)
-                             | (Settlement.treating_region == region_code))
-    return [{"insured_region": payer, "treating_region": payee, "institution": institution,
-             "settlements": int(count or 0), "fund_fen": int(fund or 0)}
-            for payer, payee, institution, count, fund in session.execute(query)]

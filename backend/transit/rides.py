@@ -1,114 +1,18 @@
-"""Bus validators and fares: enrolment, the trust data a validator caches, ride ingest exactly
-once, charging (flat fare, daily cap, wallet within the password-free limit, arrears, deny list),
-copies, ridership. No Flask; time is a parameter."""
-import hashlib
-import hmac
-import json
-import secrets
+"""Ride ingest exactly once: every code of a batch verified again at the time of its ride, then
+charged (flat fare, daily cap, wallet within the password-free limit, arrears, deny list) or marked a
+copy, in a fixed handful of set-based statements; ridership by line and hour. No Flask; time is a
+parameter."""
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import func, insert, select, tuple_, update
 
-from . import family
-from .benefits import CHINA
-from .credentials import b64url, check_proof, device_key, at
-from .errors import Forbidden, NotFound, ValidationFailed
-from .models import (AuditFlag, BusLine, Credential, DenyEntry, Person, Ride, RideCharge,
-                     Validator, WalletEntry)
-from .tokens import errors as token_errors
-from .tokens.verify import verify
-
-ENROL_TTL = 86_400
-TOKEN_PREFIX = "yv_"
-
-
-def _digest(text):
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-# -- enrolment --------------------------------------------------------------------------------
-
-def _check_line_scope(line, scope):
-    """A region's admin looks after the validators of lines that serve that region."""
-    if scope is not None and scope not in [region.code for region in line.regions]:
-        raise Forbidden("This line does not serve your region; you administer only your own.",
-                        code="outside_your_region")
-
-
-def register_validator(session, *, line_code, label, created_by, now, scope=None):
-    line = session.get(BusLine, line_code)
-    if line is None:
-        raise NotFound("No such bus line.", code="line_not_found")
-    _check_line_scope(line, scope)
-    code = "".join(secrets.choice(family.ALPHABET) for _ in range(10))
-    validator = Validator(line_code=line_code, label=label[:60], enrol_hash=_digest(code),
-                          enrol_expires_at=at(now + ENROL_TTL), created_by=created_by,
-                          created_at=at(now))
-    session.add(validator)
-    session.flush()
-    return validator, code
-
-
-def enrol(session, *, enrol_code, public_jwk, signature, now):
-    """The validator proves its new key over the enrolment code; it gets its bearer token."""
-    code = family.normalise_code(enrol_code)
-    validator = session.scalars(select(Validator).filter_by(enrol_hash=_digest(code),
-                                                            status="pending")).first()
-    if validator is None or validator.enrol_expires_at.replace(tzinfo=at(now).tzinfo) < at(now):
-        raise NotFound("This enrolment code is unknown, used or expired.", code="enrolment_invalid")
-    key = device_key(public_jwk)
-    check_proof(key, b64url(code.encode()), signature)  # signs "YIMA-ACTIVATE-1" || the code
-    secret = secrets.token_urlsafe(32)
-    validator.public_jwk = json.dumps(key.jwk(), separators=(",", ":"))
-    validator.token_hash = _digest(secret)
-    validator.status, validator.enrolled_at = "active", at(now)
-    session.flush()
-    return validator, f"{TOKEN_PREFIX}{validator.id}_{secret}"
-
-
-def validator_for_token(session, presented):
-    if not presented.startswith(TOKEN_PREFIX):
-        return None
-    ident, _, secret = presented[len(TOKEN_PREFIX):].partition("_")
-    validator = session.get(Validator, int(ident)) if ident.isdigit() and len(ident) < 18 else None
-    if validator is None or validator.token_hash is None:
-        return None
-    if not hmac.compare_digest(validator.token_hash, _digest(secret)):
-        return None
-    return validator
-
-
-def disable(session, validator_id, now, scope=None):
-    validator = session.get(Validator, validator_id) if isinstance(validator_id, int) else None
-    if validator is None:
-        raise NotFound("No such validator.", code="validator_not_found")
-    _check_line_scope(validator.line, scope)
-    validator.status, validator.disabled_at = "disabled", at(now)
-    return validator
-
-
-# -- deny list --------------------------------------------------------------------------------
-
-def denied_holders(session):
-    latest = select(DenyEntry.holder_id, func.max(DenyEntry.version).label("v")) \
-        .group_by(DenyEntry.holder_id).subquery()
-    rows = session.execute(select(DenyEntry.holder_id).join(
-        latest, (DenyEntry.holder_id == latest.c.holder_id) & (DenyEntry.version == latest.c.v))
-        .filter(DenyEntry.action == "add")).scalars().all()
-    return sorted(rows)
-
-
-def deny_list(session, now):
-    version = session.scalar(select(func.max(DenyEntry.version))) or 0
-    return {"iss": "yima", "typ": "deny", "version": version, "holders": denied_holders(session),
-            "iat": now}
-
-
-def review_arrears(session, person, threshold_fen, now):
-    """Put a person past the arrears threshold on the deny list; lift it once they are clear."""
-    _review_arrears_of(session, [person], {person.id: person.transit_wallet_fen}, threshold_fen, now)
-
+from ..models import AuditFlag, Credential, Person, Ride, RideCharge, WalletEntry
+from ..models.base import CHINA, at
+from ..service.errors import Forbidden, ValidationFailed
+from ..tokens import errors as token_errors
+from ..tokens.verify import verify
+from .trust import review_arrears_of
 
 # -- ride ingest --------------------------------------------------------------------------------
 #
@@ -283,25 +187,8 @@ def _update_wallets(session, persons, balances, threshold, now):
     if balances:
         session.execute(update(Person), [{"id": pid, "transit_wallet_fen": balances[pid]}
                                          for pid in sorted(balances)])
-        _review_arrears_of(session, [persons[pid] for pid in sorted(balances)], balances,
+        review_arrears_of(session, [persons[pid] for pid in sorted(balances)], balances,
                            threshold, now)
-
-
-def _review_arrears_of(session, persons, balances, threshold, now):
-    """``review_arrears`` for many persons (one query for their deny-list state)."""
-    latest = select(DenyEntry.holder_id, func.max(DenyEntry.version).label("v")) \
-        .where(DenyEntry.holder_id.in_({p.holder_id for p in persons})) \
-        .group_by(DenyEntry.holder_id).subquery()
-    denied = set(session.scalars(select(DenyEntry.holder_id).join(
-        latest, (DenyEntry.holder_id == latest.c.holder_id) & (DenyEntry.version == latest.c.v))
-        .where(DenyEntry.action == "add")))
-    for person in sorted(persons, key=lambda p: p.id):
-        balance = balances[person.id]
-        if balance <= -threshold and person.holder_id not in denied:
-            session.add(DenyEntry(holder_id=person.holder_id, action="add", at=at(now)))
-        elif balance >= 0 and person.holder_id in denied:
-            session.add(DenyEntry(holder_id=person.holder_id, action="lift", at=at(now)))
-    session.flush()
 
 
 def _china_day(unix_seconds):
