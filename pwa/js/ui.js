@@ -48,3 +48,22 @@ export function screen(titleKey, ...children) {
   main.focus({ preventScroll: true });
   return main;
 }
+
+// Ask before what cannot be undone. Resolves true only when the person chose the action; the
+// dialog says the consequence in plain words (bodyKey), and Esc or 取消 keeps everything as it was.
+export function confirmDialog({ titleKey, bodyKey, confirmKey, vars = {}, danger = true }) {
+  return new Promise((resolve) => {
+    const dialog = h("dialog", { class: "confirm", "aria-labelledby": "confirm-title" },
+      h("h2", { id: "confirm-title", text: t(titleKey, vars) }),
+      h("p", { text: t(bodyKey, vars) }),
+      h("div", { class: "actions" },
+        h("button", { type: "button", class: "cancel", value: "cancel", text: t("confirm.cancel"),
+          onclick: () => dialog.close("cancel") }),
+        h("button", { type: "button", class: danger ? "danger" : "primary", value: "ok",
+          text: t(confirmKey, vars), onclick: () => dialog.close("ok") })));
+    dialog.addEventListener("close", () => { dialog.remove(); resolve(dialog.returnValue === "ok"); });
+    document.body.append(dialog);
+    dialog.showModal();
+    dialog.querySelector("button.cancel").focus();
+  });
+}
