@@ -8,11 +8,11 @@ from .people import Account, Person
 from .settlement import BenefitCounter, Settlement, SettlementLine
 from .registry import BusLine, Institution, MedicalPolicy, Region, bus_line_regions
 from .transit import DenyEntry, Ride, RideCharge, Validator
-from .wallet import WalletEntry
+from .wallet import PaymentClaim, WalletEntry
 
 __all__ = [
     "Account", "ApiKey", "AuditEntry", "AuditFlag", "Base", "BenefitCounter", "BusLine", "Credential", "Device",
     "FamilyGrant", "Institution", "MedicalPolicy", "Person", "Region", "Revocation", "Settlement",
-    "SettlementLine", "WalletEntry", "DenyEntry", "Ride", "RideCharge", "Validator",
+    "SettlementLine", "PaymentClaim", "WalletEntry", "DenyEntry", "Ride", "RideCharge", "Validator",
     "bus_line_regions", "utcnow",
 ]

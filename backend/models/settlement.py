@@ -34,6 +34,9 @@ class Settlement(Base):
     class_c_fen: Mapped[int] = mapped_column(Fen)
     coinsurance_fen: Mapped[int] = mapped_column(Fen)
     reason: Mapped[str | None] = mapped_column(String(200))
+    # sha256 of the canonical request the Idempotency-Key came with: the same key with another bill,
+    # scan or refund is refused (idempotency_key_reused), not answered with the first result.
+    request_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, index=True)
 
     lines: Mapped[list["SettlementLine"]] = relationship(back_populates="settlement",

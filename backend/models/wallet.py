@@ -24,3 +24,26 @@ class WalletEntry(Base):
         CheckConstraint("kind IN ('topup', 'ride', 'adjust')", name="kind_known"),
         CheckConstraint("amount_fen <> 0", name="amount_nonzero"),
     )
+
+
+class PaymentClaim(Base):
+    """A top-up's Idempotency-Key, claimed (and committed) before the payment provider is called, so
+    concurrent retries never reach the provider twice. ``claimed`` until the ledger row is written
+    (``paid``); a claim left ``claimed`` by a crash is taken over after its lease, and the provider
+    is asked again with the same key (a provider deduplicates by it)."""
+
+    __tablename__ = "payment_claims"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    idempotency_key: Mapped[str] = mapped_column(String(80))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    amount_fen: Mapped[int] = mapped_column(Fen)
+    state: Mapped[str] = mapped_column(String(10), default="claimed")  # claimed | paid
+    claimed_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("wallet_entries.id"))
+
+    __table_args__ = (
+        UniqueConstraint("person_id", "idempotency_key"),
+        CheckConstraint("state IN ('claimed', 'paid')", name="state_known"),
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+    )
