@@ -105,3 +105,7 @@ ACCOUNTS = [
     ("demo-auditor-qp", "auditor", {"region": "310118"}, "auditor, Qingpu fund"),
     ("demo-admin", "admin", {"region": None}, "zone administrator"),
 ]
+
+# The names staff are known by (the counter's header, receipts): invented, like every demo person.
+STAFF_NAMES = {"demo-cashier": "王晓燕", "demo-cashier-wj": "张静", "demo-cashier-js": "李文华",
+               "demo-auditor": "陈建国", "demo-auditor-qp": "赵敏", "demo-admin": "孙立新"}

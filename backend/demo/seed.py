@@ -116,3 +116,4 @@ def _seed_accounts(session, persons):
         account.person_id = persons[binding["person"]].id if "person" in binding else None
         account.institution_code = binding.get("institution")
         account.region_code = binding.get("region")
+        account.display_name = data.STAFF_NAMES.get(login)

@@ -59,6 +59,7 @@ class Account(Base):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
     institution_code: Mapped[str | None] = mapped_column(ForeignKey("institutions.code"))
     region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))  # None = whole zone
+    display_name: Mapped[str | None] = mapped_column(String(40))  # staff: the name people read
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 
