@@ -23,12 +23,15 @@ class Region(Base):
     province_en: Mapped[str] = mapped_column(String(40))
     # A single bill above this amount is flagged for the joint audit.
     audit_bill_threshold_fen: Mapped[int] = mapped_column(Fen, default=2_000_000)
+    # The highest small password-free payment limit a person of this region may choose.
+    password_free_max_fen: Mapped[int] = mapped_column(Fen, default=30_000, server_default="30000")
 
     policies: Mapped[list["MedicalPolicy"]] = relationship(back_populates="region")
 
     __table_args__ = (
         CheckConstraint("length(code) = 6", name="code_six_digits"),
         CheckConstraint("audit_bill_threshold_fen > 0", name="threshold_positive"),
+        CheckConstraint("password_free_max_fen > 0", name="password_free_max_positive"),
     )
 
     def policy_for(self, insurance_class):
