@@ -46,3 +46,20 @@ class AuditFlag(Base):
         UniqueConstraint("ride_id", "rule"),
         CheckConstraint("status IN ('open', 'confirmed', 'dismissed')", name="status_known"),
     )
+
+
+class AuditFlagNote(Base):
+    """The history of a flag: each auditor's note, and the decision (with its note), oldest first.
+    Rows are only ever added."""
+
+    __tablename__ = "audit_flag_notes"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    flag_id: Mapped[int] = mapped_column(ForeignKey("audit_flags.id"), index=True)
+    at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    author: Mapped[str] = mapped_column(String(64))  # the auditor's login
+    kind: Mapped[str] = mapped_column(String(10))  # note | confirm | dismiss
+    text: Mapped[str] = mapped_column(String(500))
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('note', 'confirm', 'dismiss')", name="kind_known"),
+    )
