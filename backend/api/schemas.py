@@ -94,6 +94,22 @@ class StatusOut(Out):
     status: str
 
 
+class LoggedOutOut(Out):
+    status: str = Field(description="`logged_out`")
+    sessions_ended: int = Field(description="Sessions of this account ended, this one included")
+
+
+class PasswordChangeIn(Body):
+    current_password: str
+    new_password: str = Field(description="At least 10 characters, not the login or phone number, "
+                                          "not a common password")
+
+
+class PasswordChangedOut(SessionOut):
+    status: str = Field(description="`password_changed`")
+    sessions_ended: int = Field(description="Other sessions of this account that were ended")
+
+
 class SignupCodeIn(Body):
     national_id: str
     phone: str
@@ -142,11 +158,25 @@ class DeviceOut(Out):
     label: str | None
     created_at: int
     revoked: bool
+    activated_at: str | None = Field(None, description="China time, +08:00")
+    revoked_at: str | None = Field(None, description="China time, +08:00")
+    revoke_reason: str | None = Field(None, description="replaced | lost_or_replaced | family_revoked | ...")
+    holder_status: str | None = Field(None, description="active | suspended: the person whose codes it shows")
+    holder_masked_name: str | None = None
+    expires_at: str | None = Field(None, description="When its latest credentials expire (China time)")
+    last_used_at: str | None = Field(None, description="Latest settlement, ride or renewal (China time)")
+    last_used_for: str | None = Field(None, description="settlement | ride | renewed")
+
+
+class IssuedCredentialsOut(Out):
+    """The phone's new credentials by kind, each a compact JWS (docs/token-format.md §2)."""
+    med: str = Field(description="The medical e-voucher credential")
+    ss: str = Field(description="The social-security / transit credential")
 
 
 class IssuedOut(Out):
     device: DeviceOut
-    credentials: list[Any]
+    credentials: IssuedCredentialsOut
     expires_at: int
     server_time: int
     revoked_devices: int | list[Any]
@@ -192,12 +222,41 @@ class GrantsOut(Out):
 
 # ---- patient ------------------------------------------------------------------------------
 
+class PasswordFreeOut(Out):
+    enabled: bool
+    limit_fen: int = Field(description="Per payment; 0 when off")
+    min_fen: int
+    max_fen: int = Field(description="The insured region's maximum")
+
+
 class MeOut(Out):
     person: dict[str, Any]
     balances: dict[str, int]
-    settlements: list[Any]
-    rides: list[Any]
-    wallet: list[dict[str, Any]]
+    password_free: PasswordFreeOut
+    settlements: list[dict[str, Any]] = Field(description="First page, newest first; times in China time (+08:00)")
+    rides: list[dict[str, Any]] = Field(description="First page, latest ride first")
+    wallet: list[dict[str, Any]] = Field(description="First page, newest first")
+    more: dict[str, int | None] = Field(description="Per list, the `before` of its next page (null: no more)")
+    as_of: str = Field(description="When this answer was made (China time, +08:00)")
+
+
+class HistoryQuery(Query):
+    before: str | None = Field(None, description="Continue below this id (a page's next_before)")
+    limit: str | None = Field(None, description="1 to 100 (default 20)")
+
+
+class HistoryPageOut(Out):
+    items: list[dict[str, Any]]
+    next_before: int | None
+
+
+class SettingsOut(Out):
+    password_free: PasswordFreeOut
+
+
+class PasswordFreeIn(Body):
+    enabled: bool
+    limit_fen: Int | None = Field(None, description="Required when enabled: fen, 100 to the region's maximum")
 
 
 class TopUpIn(Body):
@@ -207,6 +266,23 @@ class TopUpIn(Body):
 class TopUpOut(Out):
     entry: dict[str, Any]
     replayed: bool
+
+
+# ---- directory (public) --------------------------------------------------------------------
+
+class DirectoryQuery(Query):
+    q: str | None = Field(None, description="Part of the name (Chinese or English), up to 40 characters")
+    region: str | None = Field(None, description="A six-digit region code")
+
+
+class InstitutionDirectoryOut(Out):
+    institutions: list[dict[str, Any]] = Field(description="code, name {zh, en}, level, region {code, name}")
+    total: int
+
+
+class LineDirectoryOut(Out):
+    lines: list[dict[str, Any]] = Field(description="code, name {zh, en}, fare_fen, regions [{code, name}]")
+    total: int
 
 
 # ---- verification and the counter ---------------------------------------------------------
@@ -247,6 +323,14 @@ class IdempotencyHeaders(BaseModel):
                                                  description="8 to 80 of A-Z a-z 0-9 . _ : -")))
 
 
+class OptionalIdempotencyHeaders(BaseModel):
+    """With a key, a retried refund answers the first refund (and the key is not reused)."""
+    model_config = ConfigDict(strict=True, extra="ignore")
+    idempotency_key: Any = Field(None, alias="Idempotency-Key", json_schema_extra=lambda field: (
+        field.pop("default", None), field.update(type="string", pattern=r"^[A-Za-z0-9._:-]{8,80}$",
+                                                 description="8 to 80 of A-Z a-z 0-9 . _ : -")))
+
+
 class BillIn(Body):
     scan_id: str = Field(description="From POST /verify")
     lines: list[Any] = _array_of(BILL_LINE, minItems=1, maxItems=100)
@@ -280,6 +364,7 @@ class RefundIn(Body):
 
 class RefundOut(Out):
     refund: SettlementOut
+    replayed: bool = Field(description="True when the same Idempotency-Key answered an earlier refund")
 
 
 # ---- administration and oversight ---------------------------------------------------------
@@ -289,6 +374,11 @@ class ReasonIn(Body):
 
 
 class RevokedOut(Out):
+    revoked_credentials: int
+
+
+class PersonStatusOut(Out):
+    person: dict[str, Any] = Field(description="holder, region, status (active | suspended)")
     revoked_credentials: int
 
 
@@ -314,31 +404,84 @@ class ApiKeyRevokedOut(Out):
 
 class FlagsQuery(Query):
     status: str | None = Field(None, description="open, confirmed or dismissed")
+    rule: str | None = Field(None, description="One rule's flags only (`bill_over_threshold` …)")
+    from_: str | None = Field(None, alias="from", description="First day (China), 2026-11-01")
+    to: str | None = Field(None, description="Last day (China); at most a year after `from`")
+    page: str | None = Field(None, description="1, 2, … (default 1)")
+    per_page: str | None = Field(None, description="1 to 100 (default 25)")
 
 
 class FlagsOut(Out):
-    flags: list[dict[str, Any]]
+    flags: list[dict[str, Any]] = Field(description="Newest first; `at` with its offset; "
+                                        "amounts in fen; `person` is a masked name")
+    total: int
+    page: int
+    per_page: int
+    by_rule: list[dict[str, Any]] = Field(description="Counts by rule and status for the period")
+    names: dict[str, Any] = Field(description="zh and en names of the regions, institutions "
+                                  "and lines the flags name")
+
+
+class FlagCaseOut(Out):
+    flag: dict[str, Any]
+    others: list[dict[str, Any]] = Field(description="Other flags on the same bill")
+    effect: dict[str, Any] = Field(description="What confirming does to clearing: the refusal "
+                                   "in fen, between which funds, in which period")
+    settlement: dict[str, Any] | None = Field(description="Lines and split (a read logged in "
+                                              "the audit log)")
+    ride: dict[str, Any] | None
+    history: list[dict[str, Any]]
+    names: dict[str, Any]
+
+
+class NoteIn(Body):
+    note: str = Field(description="1 to 500 characters")
+
+
+class FlagNotedOut(Out):
+    id: int
+    history: list[dict[str, Any]]
 
 
 class DecisionIn(Body):
-    decision: str = Field(description="`confirm` or `dismiss`")
-    note: str
+    decision: str = Field(description="`confirm` (a refusal in clearing) or `dismiss`")
+    note: str = Field(description="1 to 500 characters")
 
 
 class FlagDecidedOut(Out):
     id: int
     status: str
+    deduction_fen: int = Field(description="What the confirmation refuses in clearing (0: nothing)")
+    history: list[dict[str, Any]]
 
 
 class ClearingQuery(Query):
     from_: str | None = Field(None, alias="from", description="First day, 2026-11-01")
     to: str | None = Field(None, description="Last day (at most a year after `from`)")
-    format: Literal["json", "csv"] | None = None
+    format: Literal["json", "csv"] | None = Field(None, description="csv: Chinese headers, yuan")
 
 
 class ClearingOut(Out):
     period: dict[str, str]
-    rows: list[dict[str, Any]]
+    basis: str = Field(description="`settlement`: a refusal counts in its settlement's period")
+    generated_at: str
+    rows: list[dict[str, Any]] = Field(description="By payer, payee and institution: settlements, "
+                                       "gross_fen, deducted, deductions_fen, net_fen")
+    pairs: list[dict[str, Any]] = Field(description="The same by payer and payee")
+    totals: dict[str, int]
+    names: dict[str, Any]
+
+
+class TrendQuery(Query):
+    to: str | None = Field(None, description="The last month, 2026-11 (default: this month)")
+    months: str | None = Field(None, description="1 to 24 (default 12)")
+
+
+class TrendOut(Out):
+    months: list[str]
+    series: list[dict[str, Any]] = Field(description="Per fund pair: gross_fen, deductions_fen "
+                                         "and net_fen, one per month")
+    names: dict[str, Any]
 
 
 class RevocationsQuery(Query):
@@ -467,8 +610,21 @@ class PolicyOut(Out):
     policy: dict[str, Any]
 
 
+class InstitutionsQuery(Query):
+    q: str | None = Field(None, description="Part of the Chinese or English name, or of the code")
+    region: str | None = Field(None, description="A region code")
+    level: str | None = Field(None, description="1, 2 or 3")
+    evoucher: str | None = Field(None, description="yes or no: takes the e-voucher")
+    networked: str | None = Field(None, description="yes or no")
+    page: str | None = Field(None, description="1, 2, … (default 1)")
+    per_page: str | None = Field(None, description="1 to 200 (default 25)")
+
+
 class InstitutionsOut(Out):
     institutions: list[dict[str, Any]]
+    total: int
+    page: int
+    per_page: int
 
 
 class EvoucherIn(Body):
@@ -541,6 +697,13 @@ class PageQuery(Query):
 
 class AuditPageQuery(PageQuery):
     before: str | None = Field(None, description="An entry id: continue below it")
+    actor: str | None = Field(None, description="Part of a login, or a staff member's name")
+    action: str | None = Field(None, description="An action (`settlement.refund`) or an area "
+                               "(`settlement.`)")
+    target_type: str | None = Field(None, description="A kind of object (`settlement`)")
+    target_id: str | None = Field(None, description="Its id or code")
+    from_: str | None = Field(None, alias="from", description="First day (China), 2026-11-01")
+    to: str | None = Field(None, description="Last day (China)")
 
 
 class RecentRevocationsOut(Out):
@@ -548,5 +711,7 @@ class RecentRevocationsOut(Out):
 
 
 class AuditPageOut(Out):
-    entries: list[dict[str, Any]]
+    entries: list[dict[str, Any]] = Field(description="Each with `actor_info` (who, named) and "
+                                          "`target_name` ({zh, en})")
     next_before: int | None
+    names: dict[str, Any]

@@ -10,11 +10,12 @@ from datetime import datetime, timezone
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..models import BenefitCounter, Institution, Person, Settlement, SettlementLine
+from ..models import BenefitCounter, Credential, Institution, Person, Settlement, SettlementLine
 from ..models.base import CHINA, at
 from ..oversight import rules
-from ..patients.wallet import check_idempotency_key
 from ..service.errors import Conflict, Forbidden, NotFound, ValidationFailed, YimaError
+from ..service.idempotency import check_idempotency_key, check_same_request, fingerprint
+from ..tokens.errors import Revoked
 from . import benefits
 
 SCAN_TTL = 900
@@ -27,6 +28,18 @@ def new_scan(*, jti, step, person_id, institution_code, cashier_id):
     return scan_id, (f"scan:{scan_id}", json.dumps({
         "jti": jti, "step": step, "person_id": person_id,
         "institution": institution_code, "cashier": cashier_id}), SCAN_TTL)
+
+
+def _scanned_person(session, scan):
+    """The person of a scan, if the scan may still pay: between the scan and the bill the phone
+    may be reported lost (its credential revoked) or the person's registry entry suspended."""
+    credential = None if scan.get("manual") else session.get(Credential, scan["jti"])
+    if not scan.get("manual") and (credential is None or credential.revoked_at is not None):
+        raise Revoked("The credential was revoked after the scan.")  # (identify.py: no code)
+    person = session.get(Person, scan["person_id"])
+    if person.status != "active":
+        raise Forbidden("This person's insurance is suspended.", code="person_suspended")
+    return person
 
 
 def _scan(store, scan_id, institution_code):
@@ -74,10 +87,25 @@ def _compute(session, person, institution, lines, now, use_account, lock=False):
     return split, counter
 
 
+def _accepting(session, institution_code):
+    """The institution, if it still accepts the e-voucher (an admin may switch it off between a
+    scan and the settlement)."""
+    institution = session.get(Institution, institution_code)
+    if not institution.accepts_evoucher:
+        raise Forbidden("This institution does not accept the medical e-voucher.",
+                        code="evoucher_not_accepted")
+    return institution
+
+
+def _request_hash(scan_id, lines, use_account):
+    return fingerprint("settle", scan_id=scan_id, use_personal_account=bool(use_account), lines=[
+        [line.category, line.coverage_class, line.amount_fen, text] for line, text in lines])
+
+
 def preview(session, store, *, scan_id, institution_code, raw_lines, now, use_account=True):
     scan = _scan(store, scan_id, institution_code)
-    person = session.get(Person, scan["person_id"])
-    institution = session.get(Institution, institution_code)
+    person = _scanned_person(session, scan)
+    institution = _accepting(session, institution_code)
     split, _ = _compute(session, person, institution, parse_lines(raw_lines), now, use_account)
     return person, split
 
@@ -86,13 +114,15 @@ def settle(session, store, *, scan_id, institution_code, cashier_id, raw_lines, 
            now, use_account=True):
     """Return (settlement, created). Runs in the caller's transaction; commits nothing."""
     key = check_idempotency_key(idempotency_key)
+    lines = parse_lines(raw_lines)
+    digest = _request_hash(scan_id, lines, use_account)
     earlier = _by_key(session, institution_code, key)
     if earlier is not None:
+        check_same_request(earlier.request_hash, digest)
         return earlier, False
     scan = _scan(store, scan_id, institution_code)
-    lines = parse_lines(raw_lines)
-    person = session.get(Person, scan["person_id"])
-    institution = session.get(Institution, institution_code)
+    person = _scanned_person(session, scan)
+    institution = _accepting(session, institution_code)
     year = _year_of(now)
     # Take the person's counter row first (a write: SQLite's lock, PostgreSQL's row lock), so two
     # settlements of one person never read the same counters.
@@ -102,7 +132,8 @@ def settle(session, store, *, scan_id, institution_code, cashier_id, raw_lines, 
         kind="settlement", institution_code=institution_code, person_id=person.id,
         insured_region=person.home_region, treating_region=institution.region_code,
         cashier_account_id=cashier_id, credential_jti=scan["jti"], code_step=scan["step"],
-        idempotency_key=key, year=year, created_at=at(now), **_amounts(split, 1))
+        idempotency_key=key, request_hash=digest, year=year, created_at=at(now),
+        **_amounts(split, 1))
     settlement.lines = [SettlementLine(category=line.category, coverage_class=line.coverage_class,
                                        description=text, amount_fen=line.amount_fen)
                         for line, text in lines]
@@ -113,15 +144,29 @@ def settle(session, store, *, scan_id, institution_code, cashier_id, raw_lines, 
         session.rollback()
         earlier = _by_key(session, institution_code, key)
         if earlier is not None:
+            check_same_request(earlier.request_hash, digest)
             return earlier, False
         raise Conflict("This code has already paid a bill. Ask the patient for a fresh code.",
                        code="code_already_settled") from None
     _move(session, person.id, counter, split, 1)
     rules.check_settlement(session, settlement)
+    if scan.get("manual"):  # found by national ID number, no code (counter/identify.py)
+        rules.flag_manual_identification(session, settlement, scan["manual"])
     return settlement, True
 
 
-def refund(session, *, settlement_id, institution_code, cashier_id, reason, now):
+def refund(session, *, settlement_id, institution_code, cashier_id, reason, now,
+           idempotency_key=None):
+    """Return (reversal, created). With an Idempotency-Key, a retry gets the first refund back and
+    the same key for another refund is refused; without one, a second refund is a conflict."""
+    key = check_idempotency_key(idempotency_key) if idempotency_key else None
+    digest = fingerprint("refund", settlement_id=settlement_id,
+                         reason=reason.strip() if isinstance(reason, str) else None)
+    if key is not None:
+        earlier = _by_key(session, institution_code, key)
+        if earlier is not None:
+            check_same_request(earlier.request_hash, digest)
+            return earlier, False
     original = session.get(Settlement, settlement_id) if isinstance(settlement_id, int) else None
     if original is None or original.institution_code != institution_code \
             or original.kind != "settlement":
@@ -138,7 +183,8 @@ def refund(session, *, settlement_id, institution_code, cashier_id, reason, now)
     reversal = Settlement(
         kind="refund", institution_code=institution_code, person_id=original.person_id,
         insured_region=original.insured_region, treating_region=original.treating_region,
-        cashier_account_id=cashier_id, idempotency_key=f"refund:{original.id}",
+        cashier_account_id=cashier_id, idempotency_key=key or f"refund:{original.id}",
+        request_hash=digest,
         reverses_id=original.id, year=original.year, reason=reason.strip()[:200],
         created_at=at(now), **_amounts(original, -1))
     session.add(reversal)
@@ -146,9 +192,13 @@ def refund(session, *, settlement_id, institution_code, cashier_id, reason, now)
         session.flush()
     except IntegrityError:
         session.rollback()
+        earlier = _by_key(session, institution_code, key) if key is not None else None
+        if earlier is not None:  # the same refund raced in from a retry: theirs won
+            check_same_request(earlier.request_hash, digest)
+            return earlier, False
         raise Conflict("This settlement was already refunded.", code="already_refunded") from None
     _move(session, original.person_id, counter, original, -1)
-    return reversal
+    return reversal, True
 
 
 _AMOUNTS = ("total_fen", "fund_fen", "personal_account_fen", "cash_fen", "deductible_fen",
