@@ -16,6 +16,10 @@ STEP_SECONDS = 30
 _FIXED = struct.Struct(">B6s8s8s3sII")  # flags, kid, sub, jti, reg, iat, exp: 34 bytes
 _FLAG_SS, _FLAG_RES, _FLAG_P256, _FLAG_FAM = 1, 2, 4, 8
 MAX_TEXT = 400
+# What a decoder strips around a code (spec §3.3), and nothing else: what scanners send before or
+# after it (TAB, LF, CR, GS U+001D, space). Not Python's whole idea of whitespace (NBSP, U+2028,
+# U+3000, …): the spec names the set so that every verifier accepts the same texts.
+SCANNER_WHITESPACE = "\t\n\r\x1d "
 
 
 def step_at(unix_seconds):
@@ -78,10 +82,12 @@ class DecodedCode:
 
 
 def decode_code(text):
-    """Parse a code. Raises ``Malformed`` for anything that is not a well-formed code."""
+    """Parse a code. Raises ``Malformed`` for anything that fails spec §4 check 1: the scanner's
+    whitespace stripped, prefix, base45, length and flags, then (``_credential_fields``) the
+    region, ``0 < iat < exp`` and the device key a valid point."""
     if not isinstance(text, str) or len(text) > MAX_TEXT:
         raise Malformed("not a code")
-    text = text.strip()
+    text = text.strip(SCANNER_WHITESPACE)
     if not text.startswith(PREFIX):
         raise Malformed("a Yima code starts with YM1")
     data = base45.decode(text[len(PREFIX):])

@@ -28,11 +28,41 @@ def b64url_decode(text):
 
 
 def new_pseudonym():
+    """A credential's ``sub`` (spec §2): 8 fresh random bytes for every credential, so that two
+    credentials of one person, and the codes they make, cannot be linked to each other."""
     return b64url(secrets.token_bytes(8))
 
 
 def new_credential_id():
     return b64url(secrets.token_bytes(8))
+
+
+# Ed25519 (RFC 8032 §5.1): the field prime, the curve constant d, and the y coordinates of the
+# eight points of small order (neutral element, order 2, order 4, and ±y of the order-8 points).
+_P25519 = 2 ** 255 - 19
+_D25519 = -121665 * pow(121666, _P25519 - 2, _P25519) % _P25519
+_Y8 = 0x5fc536d880238b13933c6d305acdfd5f098eff289f4c345b027b2c28f95e826
+ED25519_SMALL_ORDER_Y = frozenset({0, 1, _P25519 - 1, _Y8, _P25519 - _Y8})
+
+
+def check_ed25519_point(raw):
+    """Spec §4 check 1 for an Ed25519 device key: the 32 bytes decode to a curve point as RFC 8032
+    §5.1.3 decodes (y < p, x recoverable, x = 0 not with the sign bit set), and the point is not of
+    small order. OpenSSL loads any 32 bytes and verifies signatures of small-order keys (the
+    neutral element verifies a forged signature for every message), so this is checked here.
+    ValueError if not."""
+    encoded = int.from_bytes(raw, "little")
+    y, x_sign = encoded & ((1 << 255) - 1), encoded >> 255
+    if y >= _P25519:
+        raise ValueError("an Ed25519 key's y is not below p")
+    # x² = (y² - 1) / (d·y² + 1) has a root iff (y² - 1)·(d·y² + 1) is a square (d·y² + 1 ≠ 0).
+    u_times_v = (y * y - 1) * (_D25519 * y * y + 1) % _P25519
+    if u_times_v == 0 and x_sign:
+        raise ValueError("an Ed25519 key with x = 0 and the sign bit set")
+    if u_times_v and pow(u_times_v, (_P25519 - 1) // 2, _P25519) != 1:
+        raise ValueError("an Ed25519 key that is not a point on the curve")
+    if y in ED25519_SMALL_ORDER_Y:
+        raise ValueError("an Ed25519 key of small order")
 
 
 class DeviceKey:
@@ -50,10 +80,12 @@ class DeviceKey:
 
     @classmethod
     def from_raw(cls, alg, raw):
-        """Ed25519 raw key, or a P-256 SEC1 point (compressed or not). ValueError if invalid."""
+        """Ed25519 raw key, or a P-256 SEC1 point (compressed or not). ValueError unless it is a
+        valid point (spec §4 check 1); OpenSSL checks that P-256 points are on the curve."""
         if alg == "Ed25519":
             if len(raw) != 32:
                 raise ValueError("an Ed25519 key is 32 bytes")
+            check_ed25519_point(raw)
             return cls(alg, Ed25519PublicKey.from_public_bytes(raw))
         if alg == "P-256":
             if len(raw) not in (33, 65):

@@ -128,11 +128,15 @@ const u32 = (n) => new Uint8Array([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, 
 const readU32 = (b, o) => b[o] * 0x1000000 + (b[o + 1] << 16) + (b[o + 2] << 8) + b[o + 3];
 const isU32 = (n) => Number.isInteger(n) && n >= 0 && n < 2 ** 32;
 
-// The whitespace a decoder strips around a code: exactly the set Python's str.strip() removes,
-// so the two implementations accept the same texts. (The last character of a code is never the
-// base45 space, so stripping cannot eat part of it.)
-const SPACE = "[\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
-const SURROUNDING_SPACE = new RegExp(`^${SPACE}+|${SPACE}+$`, "g");
+// What a decoder strips around a code (spec §3.3), and nothing else: what scanners send before
+// or after it — TAB, LF, CR, GS (U+001D) and space. Not String.prototype.trim's set (NBSP, U+2028,
+// U+3000, BOM, …). The last character of a code is never the base45 space, so stripping cannot
+// eat part of it.
+const SURROUNDING_SPACE = /^[\t\n\r\x1d ]+|[\t\n\r\x1d ]+$/g;
+
+// A scanned text without the scanner's whitespace around it (spec §3.3), for callers that keep
+// or forward the code (a validator's outbox).
+export const stripScannerWhitespace = (text) => text.replace(SURROUNDING_SPACE, "");
 
 export const stepAt = (unixSeconds) => Math.floor(unixSeconds / STEP_SECONDS);
 
@@ -176,10 +180,37 @@ function decompressP256(point) {
 
 const compressP256 = (x, y) => concat(new Uint8Array([2 + (y[31] & 1)]), x);
 
+// -- Ed25519 points -------------------------------------------------------------------------
+
+// Spec §4 check 1 for an Ed25519 key: the 32 bytes decode to a point as RFC 8032 §5.1.3 decodes
+// (y < p, x recoverable, x = 0 not with the sign bit set) and the point is not of small order.
+// WebCrypto imports any 32 bytes, and a small-order key would verify forged signatures.
+const P25519 = 2n ** 255n - 19n;
+const D25519 = 0x52036cee2b6ffe738cc740797779e89800700a4d4141d8ab75eb4dca135978a3n; // −121665/121666
+const Y8 = 0x5fc536d880238b13933c6d305acdfd5f098eff289f4c345b027b2c28f95e826n;
+const SMALL_ORDER_Y = new Set([0n, 1n, P25519 - 1n, Y8, P25519 - Y8]);
+
+function checkEd25519Point(raw) {
+  if (raw.length !== 32) throw malformed("an Ed25519 key is 32 bytes");
+  const xSign = raw[31] >> 7;
+  const y = toBig(Uint8Array.from(raw).reverse()) & ((1n << 255n) - 1n); // little-endian
+  if (y >= P25519) throw malformed("an Ed25519 key's y is not below p");
+  // x² = (y² − 1) / (d·y² + 1) has a root iff (y² − 1)·(d·y² + 1) is a square (d·y² + 1 ≠ 0).
+  const uv = (((y * y - 1n) * (D25519 * y * y + 1n)) % P25519 + P25519) % P25519;
+  if (uv === 0n && xSign) throw malformed("an Ed25519 key with x = 0 and the sign bit set");
+  if (uv !== 0n && modPow(uv, (P25519 - 1n) / 2n, P25519) !== 1n) {
+    throw malformed("an Ed25519 key that is not a point on the curve");
+  }
+  if (SMALL_ORDER_Y.has(y)) throw malformed("an Ed25519 key of small order");
+}
+
 // -- canonical credential (spec §2) ---------------------------------------------------------
 
 function deviceJwk(alg, packedKey) {
-  if (alg === "Ed25519") return { kty: "OKP", crv: "Ed25519", x: b64url(packedKey) };
+  if (alg === "Ed25519") {
+    checkEd25519Point(packedKey);
+    return { kty: "OKP", crv: "Ed25519", x: b64url(packedKey) };
+  }
   const { x, y } = decompressP256(packedKey);
   return { kty: "EC", crv: "P-256", x: b64url(x), y: b64url(y) };
 }
@@ -206,7 +237,7 @@ function checkClaims(c) {
 function packedDeviceKey(jwk) {
   if (jwk && jwk.kty === "OKP" && jwk.crv === "Ed25519") {
     const raw = b64urlDecode(jwk.x);
-    if (raw.length !== 32) throw malformed("an Ed25519 key is 32 bytes");
+    checkEd25519Point(raw);
     return { alg: "Ed25519", packed: raw };
   }
   if (jwk && jwk.kty === "EC" && jwk.crv === "P-256") {
@@ -289,7 +320,8 @@ export async function makeCode(credentialJws, privateKey, step) {
 
 // -- decoding -------------------------------------------------------------------------------
 
-// The binary form of a code text, with everything of check 1 but the device key's point checked.
+// The binary form of a code text, with everything of check 1 but the device key's point and the
+// claims' ranges checked (deviceKey and expand do those).
 function parseCode(text) {
   if (typeof text !== "string" || text.length > MAX_TEXT) throw malformed("not a code");
   text = text.replace(SURROUNDING_SPACE, "");
@@ -363,13 +395,14 @@ const P256 = Object.freeze({ name: "ECDSA", namedCurve: "P-256" });
 // {jwk, key} for a code's device key. A P-256 point is decompressed by WebCrypto (importing the
 // compressed point and exporting it whole: the import is needed anyway, and it is several times
 // faster than BigInt); where the browser cannot import compressed points, by decompressP256.
-// Rejects with code_malformed when the point is not on the curve.
+// Rejects with code_malformed when the key is not a valid point (spec §4 check 1).
 function deviceKey(alg, packed) {
   return cached(`dev:${alg}:${b64url(packed)}`, async () => {
     if (alg === "Ed25519") {
+      const jwk = deviceJwk(alg, packed); // throws code_malformed unless a valid point
       const key = crypto.subtle.importKey("raw", packed, ED25519, false, ["verify"]);
       key.catch(() => {}); // awaited at check 6 only; a key that does not load verifies nothing
-      return { jwk: deviceJwk(alg, packed), key };
+      return { jwk, key };
     }
     try {
       const key = await crypto.subtle.importKey("raw", packed, P256, true, ["verify"]);

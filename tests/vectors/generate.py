@@ -17,8 +17,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, ROOT)
 
 from backend.tokens import base45  # noqa: E402
-from backend.tokens.code import PREFIX, make_code, step_at  # noqa: E402
-from backend.tokens.credential import Claims, DeviceKey, b64url  # noqa: E402
+from backend.tokens.code import PREFIX, device_message, make_code, step_at  # noqa: E402
+from backend.tokens.credential import (Claims, DeviceKey, b64url, b64url_decode,  # noqa: E402
+                                       canonical_header, canonical_payload)
 from backend.tokens.keys import IssuerKey, KeyRing, kid_for  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "codes.json")
@@ -113,13 +114,15 @@ def main(out=OUT):
     valid("step one ahead", claims(ed, "ss", 7), ed, "bus", step + 1)
     valid("second issuer key", claims(ed, "med", 8), ed, "hospital", signer=ring_b)
 
-    for c, device, deterministic in ((claims(ed, "med", 1), ed, True),
-                                     (claims(p256, "ss", 4, fam=True, reg="320509"), p256, False)):
+    # "exact": every encoder must give `code` byte for byte (Ed25519 signatures are deterministic);
+    # false for ECDSA, where only the device signature may differ (spec §8).
+    for c, device in ((claims(ed, "med", 1), ed),
+                      (claims(p256, "ss", 4, fam=True, reg="320509"), p256)):
         jws = credential(ring, c)
         generation.append({"name": f"{c.knd}, {device.alg}", "credential": jws,
                            "device_private_jwk": device.private_jwk(), "step": step,
                            "code": make_code(jws, step, device.sign),
-                           "deterministic": deterministic})
+                           "exact": device.alg == "Ed25519"})
 
     other = Device("Ed25519", 0x33)
     jws = credential(ring, claims(ed, "med", 9))
@@ -168,6 +171,51 @@ def main(out=OUT):
     invalid("invalid P-256 point", _bad_point(valid_p256=verify[2]["code"]), "hospital",
             "code_malformed", "the device key is not a point on the curve")
 
+    # Spec §3.3: exactly TAB, LF, CR, GS and space are stripped around a code, nothing else.
+    med_vector = verify[0]
+    for name, text in (("GS after", med + "\x1d"), ("CR LF after", med + "\r\n"),
+                       ("TAB before, LF after", "\t" + med + "\n"),
+                       ("spaces around", "  " + med + " ")):
+        verify.append({**med_vector, "name": f"scanner whitespace: {name}", "code": text})
+    for name, char in (("NBSP U+00A0", "\u00a0"), ("LINE SEPARATOR U+2028", "\u2028"),
+                       ("IDEOGRAPHIC SPACE U+3000", "\u3000"), ("BOM U+FEFF", "\ufeff"),
+                       ("VT U+000B", "\x0b"), ("FF U+000C", "\x0c"), ("NEL U+0085", "\x85"),
+                       ("FS U+001C", "\x1c")):
+        invalid(f"{name} around the code", char + med + char, "hospital", "code_malformed",
+                "not one of TAB, LF, CR, GS, space: not stripped, so not base45")
+    invalid("CR LF inside the code", med[:150] + "\r\n" + med[150:], "hospital",
+            "code_malformed", "whitespace is stripped around a code only")
+
+    # Spec §4 check 1: claims in range. Signed by the issuer, so only the range check refuses them.
+    for name, iat, exp in (("iat zero", 0, EXP), ("iat equal to exp", NOW + 10, NOW + 10),
+                           ("iat after exp", NOW + 20, NOW + 10)):
+        c = claims(ed, "med", 12, iat=iat, exp=exp)
+        invalid(f"{name}, issuer-signed", _signed_anyway(key_a, c, step, ed.sign), "hospital",
+                "code_malformed", "check 1 needs 0 < iat < exp; the issuer's signature is good")
+    invalid("region above 999999", _with_bytes(med, 23, b"\xff\xff\xff"), "hospital",
+            "code_malformed", "reg 16777215 has more than 6 digits")
+
+    # Spec §4 check 1: the device key is a valid point. The issuer signed each of these keys, so
+    # a verifier that skips the check gets as far as the device signature (or, for a key of small
+    # order, accepts a signature that anyone can forge).
+    forged = _ed25519_base_point() + (1).to_bytes(32, "little")  # R = B, S = 1
+    for name, raw, device_signature in (
+            ("not on the curve", (2).to_bytes(32, "little"), bytes(64)),
+            ("y not below p", (P25519 + 3).to_bytes(32, "little"), bytes(64)),
+            ("x = 0 with the sign bit", (1 + (1 << 255)).to_bytes(32, "little"), forged),
+            ("of small order: the neutral element", (1).to_bytes(32, "little"), forged),
+            ("of small order 8", bytes.fromhex(
+                "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"), bytes(64))):
+        c = claims(DeviceKeyUnchecked(raw), "med", 13)
+        invalid(f"Ed25519 device key {name}, issuer-signed",
+                _signed_anyway(key_a, c, step, lambda message: device_signature), "hospital",
+                "code_malformed", "the device key is not a valid Ed25519 point (RFC 8032 §5.1.3, "
+                "not of small order)")
+    invalid("P-256 device key off the curve, x < p", _off_curve_p256(verify[2]["code"]),
+            "hospital", "code_malformed", "x³ − 3x + b is not a square mod p: no y")
+    invalid("P-256 device key with prefix 04", _with_bytes(verify[2]["code"], 34, b"\x04"),
+            "hospital", "code_malformed", "a compressed point starts with 02 or 03")
+
     document = {
         "format": "YM1",
         "description": "Yima code test vectors (docs/token-format.md). Generated by "
@@ -182,6 +230,62 @@ def main(out=OUT):
         json.dump(document, handle, indent=1, ensure_ascii=False)
         handle.write("\n")
     return document
+
+
+P25519 = 2 ** 255 - 19
+P256_P = 2 ** 256 - 2 ** 224 + 2 ** 192 + 2 ** 96 - 1
+P256_B = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b
+
+
+class DeviceKeyUnchecked:
+    """A device (Ed25519) key as raw bytes, valid or not, for vectors the library would refuse."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.key = self  # a device of its own, for claims()
+
+    def jwk(self):
+        return {"kty": "OKP", "crv": "Ed25519", "x": b64url(self.raw)}
+
+
+def _signed_anyway(issuer_key, c, step, sign):
+    """A code whose credential the issuer signed without the library's checks: the canonical
+    header and payload of spec §2, packed by hand (spec §3.1)."""
+    header, payload = canonical_header(issuer_key.kid), canonical_payload(c)  # no checks
+    signature = issuer_key.private_key.sign(b64url(header).encode() + b"." + b64url(payload).encode())
+    flags = (c.knd == "ss") | (c.cls == "res") << 1 | c.fam << 3
+    binary = (bytes((flags,)) + b64url_decode(issuer_key.kid) + b64url_decode(c.sub)
+              + b64url_decode(c.jti) + int(c.reg).to_bytes(3, "big") + c.iat.to_bytes(4, "big")
+              + c.exp.to_bytes(4, "big") + _raw_key(c.device_key) + signature
+              + step.to_bytes(4, "big"))
+    return PREFIX + base45.encode(binary + sign(device_message(b64url_decode(c.jti), c.knd, step)))
+
+
+def _raw_key(device_key):
+    return device_key.raw if isinstance(device_key, DeviceKeyUnchecked) else device_key.packed()
+
+
+def _ed25519_base_point():
+    y = 4 * pow(5, P25519 - 2, P25519) % P25519  # B = (x, 4/5) with x even: sign bit 0
+    return y.to_bytes(32, "little")
+
+
+def _off_curve_p256(valid_p256):
+    """The valid P-256 code with its device key's x moved to the next x < p with no y."""
+    data = bytearray(base45.decode(valid_p256[len(PREFIX):]))
+    x = int.from_bytes(data[35:67], "big")
+    while True:
+        x += 1
+        if pow((x ** 3 - 3 * x + P256_B) % P256_P, (P256_P - 1) // 2, P256_P) == P256_P - 1:
+            break
+    data[35:67] = x.to_bytes(32, "big")
+    return PREFIX + base45.encode(bytes(data))
+
+
+def _with_bytes(code, offset, replacement):
+    data = bytearray(base45.decode(code[len(PREFIX):]))
+    data[offset:offset + len(replacement)] = replacement
+    return PREFIX + base45.encode(bytes(data))
 
 
 def _with_flags(code, bits):
