@@ -13,7 +13,8 @@ from ..models.base import at
 from ..models.people import mask_name
 from ..oversight import rules
 from ..service.errors import Forbidden, NotFound, ValidationFailed, YimaError
-from ..tokens.credential import Claims, DeviceKey, issue_credential, new_credential_id
+from ..tokens.credential import (Claims, DeviceKey, issue_credential, new_credential_id,
+                                 new_pseudonym)
 from ..tokens.verify import CONTEXT_KINDS, verify
 
 ACTIVATION_LABEL = b"YIMA-ACTIVATE-1"
@@ -120,7 +121,9 @@ def _issue(session, device, person, key, ring, now, lifetime):
     issued = {}
     signing_kid = ring.signing_key(now).kid
     for kind in ("med", "ss"):
-        claims = Claims(sub=person.holder_id, jti=new_credential_id(), knd=kind,
+        # A fresh pseudonym per credential: no two codes of a person share anything that links
+        # them. The server finds the person by jti (the Credential row), never by sub.
+        claims = Claims(sub=new_pseudonym(), jti=new_credential_id(), knd=kind,
                         reg=person.home_region, cls=CLASS_CODES[person.insurance_class],
                         fam=device.holder_role == "family", iat=now, exp=now + lifetime,
                         device_key=key)

@@ -15,7 +15,9 @@ export async function refreshTrust(token) {
   const bundle = await response.json();
   const revocations = await verifyDocument(bundle.revocations, bundle.jwks);
   const deny = await verifyDocument(bundle.deny, bundle.jwks);
-  const record = { name: "bundle", jwks: bundle.jwks, revoked: revocations.jti, denied: deny.holders,
+  // The deny list names credentials (jti), never holders: keep it only in that form.
+  if (!Array.isArray(deny.jti)) throw Object.assign(new Error("trust"), { status: 502 });
+  const record = { name: "bundle", jwks: bundle.jwks, revoked: revocations.jti, denied: deny.jti,
     line: bundle.line, fares: bundle.fares, limits: bundle.limits, dailyCap: bundle.daily_cap_fen,
     offset: bundle.server_time - Math.floor(Date.now() / 1000), fetchedAt: bundle.server_time };
   await idb.put("trust", record);

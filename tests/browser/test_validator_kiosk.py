@@ -197,3 +197,39 @@ def test_two_hundred_offline_rides_reach_the_server_once(seeded, live_server, br
     page.press("#wedge", "Enter")
     page.wait_for_selector("#answer.red")
     assert "注销" in page.inner_text("#answer")
+
+
+def test_a_rider_in_arrears_is_refused_by_credential_id(seeded, live_server, browser):
+    """The deny list names credentials (jti), not holders: the kiosk refuses the code of a person
+    past the arrears threshold and accepts another person's, offline, from its trust data."""
+    from backend.models import Person
+    from backend.transit.trust import review_arrears
+
+    phones = {}
+    for who in ("demo-patient", "demo-family"):
+        client = seeded.test_client()
+        phones[who] = Phone()
+        phones[who].activate(client, login(client, who))
+    with seeded.app_context():
+        debtor = db.session.scalars(select(Person).filter_by(name="沈桂芳")).one()
+        debtor.transit_wallet_fen = -2000
+        review_arrears(db.session, debtor, seeded.config["ARREARS_DENY_FEN"], int(time.time()))
+        db.session.commit()
+    admin = seeded.test_client()
+    enrol_code = admin.post("/api/v1/admin/validators", json={"line": "ZONE2", "label": "bus 2-11"},
+                            headers={"X-CSRF-Token": login(admin, "demo-admin")}).json["enrol_code"]
+    context = browser.new_context(viewport={"width": 800, "height": 600}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(live_server + "/#/validator")
+    page.fill("#enrol_code", enrol_code)
+    with page.expect_response(lambda r: "/api/v1/validators/trust" in r.url):
+        page.click("button[type=submit]")
+    page.wait_for_selector("#wedge", state="attached")  # the kiosk, with its trust data kept
+    context.set_offline(True)
+    type_code(page, phones["demo-patient"].code("ss"))
+    page.wait_for_selector("#answer.red")
+    assert "欠费较多" in page.inner_text("#answer")
+    page.wait_for_selector("#answer.idle", timeout=10_000)
+    type_code(page, phones["demo-family"].code("ss"))
+    page.wait_for_selector("#answer.green")
+    context.close()

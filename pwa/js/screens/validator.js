@@ -5,7 +5,7 @@ import { currentLanguage, has, t } from "../i18n.js";
 import { startCamera } from "../scanner.js";
 import * as store from "../validator-store.js";
 import { explain, field, h, message, screen, show, yuan } from "../ui.js";
-import { b64url, verifyCode } from "../yima-code.js";
+import { b64url, stripScannerWhitespace, verifyCode } from "../yima-code.js";
 
 let timers = [];
 let stopCamera = null;
@@ -78,7 +78,7 @@ async function kiosk(enrolled) {
   const decideOnce = (code) => { busy = busy.then(() => decide(code)); };
   wedge.addEventListener("keydown", (event) => {
     if (event.key !== "Enter") return;
-    const code = wedge.value.trim();
+    const code = stripScannerWhitespace(wedge.value);  // the spec's set, not trim()'s (§3.3)
     wedge.value = "";
     if (code) decideOnce(code);
   });
@@ -97,7 +97,8 @@ async function kiosk(enrolled) {
       result = { ok: false, error: "trust_too_old" };
     } else {
       result = await verifyCode(code, { jwks: data.jwks, revokedJti: data.revoked, context: "bus", now, seen: store.seen });
-      if (result.ok && data.denied.includes(result.claims.sub)) result = { ok: false, error: "denied" };
+      // The deny list names credentials (jti); sub is a per-credential pseudonym that means nothing here.
+      if (result.ok && data.denied.includes(result.claims.jti)) result = { ok: false, error: "denied" };
     }
     if (result.ok) {  // the ride is stored before anyone sees green
       await store.queueRide({ id: `${result.claims.jti}:${result.step}`, code, ridden_at: now });
