@@ -37,6 +37,9 @@ def demo_seed():
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, readable=True))
 def registry_import(csv_file):
     """Import insured persons from CSV_FILE, all or nothing (see docs/registry-import.md)."""
+    import time
+
+    from .patients import credentials
     from .registry.importer import BadFile, import_persons
 
     def on_problem(line_no, reason):
@@ -58,10 +61,12 @@ def registry_import(csv_file):
                        err=True)
             sys.exit(1)
         session = Session(bind=connection)
+        # A row may have suspended a person: their phones are revoked in the same transaction.
+        revoked = credentials.revoke_suspended(session, int(time.time()))
         audit.record(session, actor="cli:registry import", action="registry.import",
                      target_type="persons", target_id="csv",
                      detail={"rows": report.rows, "inserted": report.inserted,
-                             "updated": report.updated})
+                             "updated": report.updated, "revoked_credentials": revoked})
         session.flush()
         transaction.commit()
     click.echo(f"Imported {report.rows} row(s): {report.inserted} new, {report.updated} updated.")

@@ -83,6 +83,8 @@ ALLOWED = {
     ("GET", "/api/v1/admin/revocations"): {"admin"},
     ("POST", "/api/v1/admin/credentials/<jti>/revoke"): {"admin"},
     ("POST", "/api/v1/admin/persons/<holder>/revoke"): {"admin"},
+    ("POST", "/api/v1/admin/persons/<holder>/suspend"): {"admin"},
+    ("POST", "/api/v1/admin/persons/<holder>/reinstate"): {"admin"},
     ("GET", "/api/v1/admin/audit-log"): {"admin"},
 }
 

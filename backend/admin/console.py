@@ -1,5 +1,6 @@
 """The admin console's domain: regions and their policies, institutions, bus lines and fares, staff
-accounts, validators, hospital-system keys, signing keys, revocations and the audit log. No Flask.
+accounts, validators, hospital-system keys, signing keys, insured persons' suspension, revocations
+and the audit log. No Flask.
 
 Every function takes a ``scope``: the acting admin's region code, or None for the zone admin. Reads
 return only what lies in the scope; a change outside it is refused (``outside_your_region``). Every
@@ -16,6 +17,7 @@ from ..accounts.hashing import new_staff_account
 from ..models import (Account, ApiKey, AuditEntry, BusLine, Credential, Institution, Person, Region,
                       Revocation, Validator, bus_line_regions)
 from ..oversight import audit
+from ..patients import credentials
 from ..service.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 MAX_POLICY_FEN = 1_000_000_000  # ¥10,000,000: far above any real deductible or cap
@@ -409,6 +411,47 @@ def rotate_signing_key(session, actor, ring, *, now, overlap, lifetime):
     session.flush()
     return {"kid": new.kid, "signs_from": new.signs_from, "dropped": dropped,
             "keys": describe_signing_keys(ring, now)}
+
+
+# -- insured persons: suspension ----------------------------------------------------------------
+
+def _person_in_scope(session, actor, holder):
+    """A person insured in the actor's region; any other is "not found" (an admin of another
+    region does not learn who is insured elsewhere)."""
+    person = session.scalars(select(Person).filter_by(holder_id=holder)).first() \
+        if isinstance(holder, str) and 0 < len(holder) <= 22 else None
+    if person is None or actor.scope not in (None, person.home_region):
+        raise NotFound("No such person in your region.", code="person_not_found")
+    return person
+
+
+def set_person_status(session, actor, holder, status, reason, now):
+    """Suspend a registry entry (``suspended``) or reinstate it (``active``). Returns the person
+    ({holder, region, status}) and how many credentials were revoked.
+
+    Suspending revokes every phone and credential of the person (reason ``person_suspended``): the
+    codes go on the revocation list, so offline validators refuse them after their next sync, and
+    every online door (verify, settle, ride ingest) refuses the person's codes at once. Reinstating
+    revokes nothing and issues nothing: the person activates a phone again. Each is idempotent."""
+    person = _person_in_scope(session, actor, holder)
+    if not isinstance(reason, str) or not reason.strip():
+        raise _invalid("reason_required", "Say why.", [_problem("reason", "required", "Say why.")])
+    reason = reason.strip()[:30]
+    before, revoked = person.status, 0
+    if status == "suspended":
+        person.status = "suspended"
+        session.flush()
+        revoked = credentials.revoke_person(session, person.id, credentials.SUSPENDED, now)
+    else:
+        person.status = "active"
+    if person.status != before:
+        _record(session, actor, "person.suspend" if status == "suspended" else "person.reinstate",
+                "person", person.holder_id,
+                {"status": [before, person.status], "reason": reason,
+                 "revoked_credentials": revoked}, person.home_region)
+    session.flush()
+    return {"holder": person.holder_id, "region": person.home_region,
+            "status": person.status}, revoked
 
 
 # -- revocations and the audit log --------------------------------------------------------------

@@ -15,7 +15,8 @@ from ..service.security import requires_role
 from .blueprint import bp, read_json
 from .schemas import (LOGGED_IN, AuditPageOut, AuditPageQuery, ConsoleOut, EvoucherIn, FareIn,
                       InstitutionOut, InstitutionsOut, KeysOut, LineAnswerOut, LinesOut, PageQuery,
-                      PolicyIn, PolicyOut, RecentRevocationsOut, RegionsOut, RotatedOut, RotateIn,
+                      PersonStatusOut, PolicyIn, PolicyOut, ReasonIn, RecentRevocationsOut,
+                      RegionsOut, RotatedOut, RotateIn,
                       SigningKeysOut, StaffIn, StaffListOut, StaffOut, ValidatorsOut, api,
                       json_body, responses)
 
@@ -157,6 +158,34 @@ def signing_keys_rotate():
                                             lifetime=config["CREDENTIAL_LIFETIME"])
     db.session.commit()
     return jsonify(result), 201
+
+
+@bp.post("/admin/persons/<holder>/suspend")
+@requires_role("admin")
+@api.validate(json=ReasonIn,
+              resp=responses(HTTP_200=PersonStatusOut, errors=(*LOGGED_IN, 404, 422)),
+              tags=["admin console"])
+def person_suspend(holder):
+    """The registry entry stops: every phone and credential of the person is revoked, and verify,
+    settle and ride ingest refuse the person's codes (``person_suspended``)."""
+    return _set_person_status(holder, "suspended")
+
+
+@bp.post("/admin/persons/<holder>/reinstate")
+@requires_role("admin")
+@api.validate(json=ReasonIn,
+              resp=responses(HTTP_200=PersonStatusOut, errors=(*LOGGED_IN, 404, 422)),
+              tags=["admin console"])
+def person_reinstate(holder):
+    """Active again; the revoked phones stay revoked: the person activates a phone again."""
+    return _set_person_status(holder, "active")
+
+
+def _set_person_status(holder, status):
+    person, revoked = console.set_person_status(db.session, _actor(), holder, status,
+                                                json_body()["reason"], int(time.time()))
+    db.session.commit()
+    return jsonify(person=person, revoked_credentials=revoked)
 
 
 @bp.get("/admin/revocations")

@@ -64,11 +64,12 @@ class Ride(Base):
     ridden_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
     day: Mapped[str] = mapped_column(String(10))  # China date, for the daily cap
     fare_fen: Mapped[int] = mapped_column(Fen)
-    outcome: Mapped[str] = mapped_column(String(8))  # charged | capped | arrears | copy
+    outcome: Mapped[str] = mapped_column(String(8))  # charged | capped | arrears | copy | revoked
     uploaded_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 
     __table_args__ = (
-        CheckConstraint("outcome IN ('charged', 'capped', 'arrears', 'copy')", name="outcome_known"),
+        CheckConstraint("outcome IN ('charged', 'capped', 'arrears', 'copy', 'revoked')",
+                        name="outcome_known"),
         CheckConstraint("fare_fen >= 0", name="fare_not_negative"),
     )
 

@@ -1,5 +1,5 @@
-"""The joint-audit rules (联审互查): flags raised when a bill is settled or a credential revoked,
-the flags an auditor may see, and the auditor's decision. No Flask."""
+"""The joint-audit rules (联审互查): flags raised when a bill is settled, a credential revoked or a
+ride uploaded, the flags an auditor may see, and the auditor's decision. No Flask."""
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -14,6 +14,8 @@ RULES = {
     "bill_over_threshold": "a bill over the insured region's threshold",
     "revoked_same_day": "paid with a credential revoked the same day",
     "copied_code": "one code reported by two validators (a copied screenshot)",
+    "ridden_after_revocation": "a ride after its credential, phone or person was revoked or "
+                               "suspended (a possible stolen phone): not charged to the owner",
 }
 
 
@@ -54,6 +56,13 @@ def check_revoked_credentials(session, jtis, now):
     for settlement in session.scalars(select(Settlement).filter(
             Settlement.credential_jti.in_(list(jtis)), Settlement.created_at >= day_start)):
         _flag(session, settlement, "revoked_same_day")
+
+
+def ride_flag(ride_id, region, rule, detail, created_at):
+    """The row of a flag on a ride (ride ingest inserts them in bulk): the holder's home region is
+    both the insured and the treating region, so that region's fund reviews it."""
+    return {"ride_id": ride_id, "rule": rule, "insured_region": region, "treating_region": region,
+            "detail": detail[:200], "created_at": created_at}
 
 
 def flags_for(session, region_code, status=None):

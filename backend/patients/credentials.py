@@ -110,6 +110,8 @@ def refresh_device(session, store, *, account, device_id, nonce, proof, ring, no
     if device.revoked_at is not None:
         raise YimaError("This phone was revoked; activate it again.", code="device_revoked",
                         status=409, title="Phone revoked")
+    if device.person.status != "active":  # suspending revokes the phones; this is the backstop
+        raise Forbidden("This person's insurance is suspended.", code="person_suspended")
     _take_challenge(store, nonce, account.id)
     key = device_key(json.loads(device.public_jwk))
     check_proof(key, nonce, proof)
@@ -158,11 +160,24 @@ def revoke_device(session, device, reason, now):
 
 
 def revoke_person(session, person_id, reason, now):
-    """Every phone and credential of a person (lost phone, death, fraud)."""
+    """Every phone and credential of a person (lost phone, death, fraud, suspension)."""
     count = 0
     for device in session.scalars(select(Device).filter_by(person_id=person_id, revoked_at=None)):
         count += revoke_device(session, device, reason, now)
     return count
+
+
+SUSPENDED = "person_suspended"  # the revocation reason when a registry entry stops being active
+
+
+def revoke_suspended(session, now):
+    """Every live phone of a person whose registry entry is not active (after a registry import
+    that suspended some): their codes go on the revocation list, so offline validators refuse
+    them too. A person reinstated later activates a phone again. Returns the credentials revoked."""
+    live = select(Device).join(Person, Person.id == Device.person_id).where(
+        Device.revoked_at.is_(None), Person.status != "active").order_by(Device.id)
+    return sum(revoke_device(session, device, SUSPENDED, now)
+               for device in session.scalars(live).all())
 
 
 def revocation_list(session, since, now):
@@ -202,8 +217,10 @@ class RedisReplayGuard:
 
 
 # What an online verifier needs about a code's holder, in one statement: whether the credential is
-# revoked (unknown counts as revoked), the person behind its phone and the home region's names.
-_HOLDER = (select(Credential.revoked_at, Person.id, Person.holder_id, Person.name, Person.insurance_class,
+# revoked (unknown counts as revoked), whether the person's registry entry is active, the person
+# behind its phone and the home region's names.
+_HOLDER = (select(Credential.revoked_at, Person.status,
+                  Person.id, Person.holder_id, Person.name, Person.insurance_class,
                   Person.personal_account_fen, Person.home_region, Region.name_zh, Region.name_en)
            .join(Device, Device.id == Credential.device_id)
            .join(Person, Person.id == Device.person_id)
@@ -249,9 +266,11 @@ def verify_code(session, guard, *, code, context, ring, now, window, verified_cr
 
     def is_revoked(jti):
         row = session.connection().execute(_HOLDER, {"jti": jti}).first()
+        if row is not None and row.status != "active":  # before the replay key is spent
+            raise Forbidden("This person's insurance is suspended.", code=SUSPENDED)
         if row is None or row.revoked_at is not None:
             return True
-        found["holder"] = Holder(*row[1:])
+        found["holder"] = Holder(*row[2:])
         return False
 
     verified = verify(code, issuer_keys=ring.public_keys(now), expected_kind=CONTEXT_KINDS[context],

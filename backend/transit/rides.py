@@ -1,14 +1,17 @@
 """Ride ingest exactly once: every code of a batch verified again at the time of its ride, then
-charged (flat fare, daily cap, wallet within the password-free limit, arrears, deny list) or marked a
-copy, in a fixed handful of set-based statements; ridership by line and hour. No Flask; time is a
-parameter."""
+charged (flat fare, daily cap, wallet within the password-free limit, arrears, deny list), marked a
+copy, or refused because it was ridden after its credential, phone or person was revoked or
+suspended, in a fixed handful of set-based statements; ridership by line and hour. No Flask; time is
+a parameter."""
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import func, insert, select, tuple_, update
 
-from ..models import AuditFlag, Credential, Person, Ride, RideCharge, WalletEntry
-from ..models.base import CHINA, at
+from ..models import (AuditFlag, Credential, Device, Person, Revocation, Ride, RideCharge,
+                      WalletEntry)
+from ..models.base import CHINA, at, unix
+from ..oversight import rules
 from ..service.errors import Forbidden, ValidationFailed
 from ..tokens import errors as token_errors
 from ..tokens.verify import verify
@@ -18,13 +21,21 @@ from .trust import review_arrears_of
 #
 # A batch is checked in Python (every code verified again, at the time of its ride), then stored
 # with a fixed handful of set-based statements in the caller's transaction, whatever its size:
-#   persons       SELECT … FOR NO KEY UPDATE, in id order
+#   credentials   each code's owner and revocation time (credential, phone), joined in one query
+#   persons       SELECT … FOR NO KEY UPDATE, in id order (and their registry status)
 #   rides         which natural ids are stored already        a retried batch: "duplicate"
 #   ride_charges  which codes (credential, step) were paid    the same code elsewhere: "copy"
 #   then bulk INSERTs of rides, charges, ledger rows and flags, one UPDATE per person.
 # Every ride of a code belongs to one person, so the person lock orders everything concurrent
 # batches could disagree on; the unique keys on rides and ride_charges stay the last word (a
 # violation rolls the whole batch back and the validator sends it again).
+#
+# Revocation is decided by the time of the ride, not of the upload: a validator may be offline for
+# days. A ride at or after the revocation of its credential or phone (a person's revocation revokes
+# every phone) is "revoked": stored, so a retry is a duplicate, but not charged to the owner (a
+# stolen phone), with a joint-audit flag. A ride of a person whose registry entry is not active is
+# "revoked" too (reason person_suspended) unless it was ridden before the suspension revoked the
+# phone; earlier rides still charge.
 
 @dataclass
 class _Checked:
@@ -35,12 +46,15 @@ class _Checked:
     ridden: int
     person_id: int = 0
     day: str = ""
+    revoked_at: int | None = None  # the earlier of the credential's and the phone's revocation
+    revoke_reason: str | None = None
 
 
 def ingest(session, validator, items, *, ring, now, daily_cap_fen, arrears_threshold_fen,
            max_age_seconds, verified_credentials=None):
     """Charge each reported ride once. Returns one result per item, in order:
-    ``{"id", "status": charged|capped|arrears|copy|duplicate|rejected, ...}``.
+    ``{"id", "status": charged|capped|arrears|copy|revoked|duplicate|rejected, ...}`` (``revoked``
+    and ``rejected`` with a ``reason``).
 
     ``verified_credentials`` (a ``tokens.verify.VerifiedCredentials``) spares re-checking the
     issuer signature of a credential seen in an earlier batch."""
@@ -82,13 +96,22 @@ def _check(index, item, validator, keys, now, max_age, verified_credentials):
     return _Checked(index, f"{jti}:{checked.step}:{validator.id}", jti, checked.step, ridden)
 
 
+# Each code's owner and when its credential or phone was revoked (with the reason), in one query.
+_OWNERS = (select(Credential.jti, Credential.person_id, Credential.revoked_at, Device.revoked_at,
+                  Revocation.reason)
+           .join(Device, Device.id == Credential.device_id)
+           .outerjoin(Revocation, Revocation.jti == Credential.jti))
+
+
 def _store(session, validator, rides, results, now, daily_cap, threshold):
-    owners = dict(session.execute(select(Credential.jti, Credential.person_id)
-                                  .where(Credential.jti.in_({r.jti for r in rides}))).all())
+    owners = {jti: (person_id, _earliest(credential_revoked, phone_revoked), reason)
+              for jti, person_id, credential_revoked, phone_revoked, reason in session.execute(
+                  _OWNERS.where(Credential.jti.in_({r.jti for r in rides})))}
     known = []
     for ride in rides:
         if ride.jti in owners:
-            ride.person_id, ride.day = owners[ride.jti], _china_day(ride.ridden)
+            ride.person_id, ride.revoked_at, ride.revoke_reason = owners[ride.jti]
+            ride.day = _china_day(ride.ridden)
             known.append(ride)
         else:
             results[ride.index] = {"id": ride.natural_id, "status": "rejected",
@@ -99,20 +122,43 @@ def _store(session, validator, rides, results, now, daily_cap, threshold):
     stored = set(session.scalars(select(Ride.natural_id).where(
         Ride.natural_id.in_([r.natural_id for r in known]))))
     new = [r for r in known if r.natural_id not in stored]
+    refused = {r.natural_id: reason for r in new
+               if (reason := _refusal(r, persons[r.person_id])) is not None}
+    payable = [r for r in new if r.natural_id not in refused]
     paid = set(session.execute(select(RideCharge.credential_jti, RideCharge.code_step).where(
-        tuple_(RideCharge.credential_jti, RideCharge.code_step).in_({(r.jti, r.step) for r in new})
-    )).all()) if new else set()
-    decided, balances = _fares(session, [r for r in new if (r.jti, r.step) not in paid], persons,
-                               validator.line.fare_fen, daily_cap)
+        tuple_(RideCharge.credential_jti, RideCharge.code_step).in_(
+            {(r.jti, r.step) for r in payable}))).all()) if payable else set()
+    decided, balances = _fares(session, [r for r in payable if (r.jti, r.step) not in paid],
+                               persons, validator.line.fare_fen, daily_cap)
     for ride in known:
         if ride.natural_id in stored:
             results[ride.index] = {"id": ride.natural_id, "status": "duplicate"}
+        elif ride.natural_id in refused:
+            results[ride.index] = {"id": ride.natural_id, "status": "revoked", "fare_fen": 0,
+                                   "reason": refused[ride.natural_id]}
         else:
             outcome, fare, _ = decided.get(ride.natural_id, ("copy", 0, None))
             results[ride.index] = {"id": ride.natural_id, "status": outcome, "fare_fen": fare}
     if new:
-        _write(session, validator, new, decided, now)
+        _write(session, validator, new, decided, refused, persons, now)
         _update_wallets(session, persons, balances, threshold, now)
+
+
+def _earliest(*moments):
+    times = [unix(m) for m in moments if m is not None]
+    return min(times) if times else None
+
+
+def _refusal(ride, person):
+    """Why this ride is not charged to its owner (None: it may be). The ride's own time decides:
+    what was ridden before the revocation or suspension is owed."""
+    if ride.revoked_at is not None and ride.ridden >= ride.revoked_at:
+        # patients.credentials revokes a suspended person's phones with this reason
+        suspended = person.status != "active" or ride.revoke_reason == "person_suspended"
+        return "person_suspended" if suspended else "credential_revoked"
+    if person.status != "active" and ride.revoked_at is None:
+        return "person_suspended"  # suspended without a revocation time: nothing after is owed
+    return None
 
 
 def _lock_persons(session, person_ids):
@@ -149,16 +195,18 @@ def _fares(session, rides, persons, fare, daily_cap):
     return decided, balances
 
 
-def _write(session, validator, new, decided, now):
-    """The new rides (a ride that does not pay is a copy), the charges of the paying ones, their
-    ledger rows, and a joint-audit flag on each copy."""
+def _write(session, validator, new, decided, refused, persons, now):
+    """The new rides (a refused ride is ``revoked``; any other that does not pay is a copy), the
+    charges of the paying ones, their ledger rows, and a joint-audit flag on each copy and each
+    refused ride."""
     uploaded = at(now)
     new.sort(key=lambda r: r.natural_id)
     session.execute(insert(Ride), [
         {"natural_id": r.natural_id, "validator_id": validator.id, "line_code": validator.line_code,
          "person_id": r.person_id, "credential_jti": r.jti, "code_step": r.step,
          "ridden_at": at(r.ridden), "day": r.day, "uploaded_at": uploaded,
-         "outcome": decided.get(r.natural_id, ("copy",))[0],
+         "outcome": "revoked" if r.natural_id in refused
+         else decided.get(r.natural_id, ("copy",))[0],
          "fare_fen": decided.get(r.natural_id, ("", 0))[1]} for r in new])
     ids = dict(session.execute(select(Ride.natural_id, Ride.id)
                                .where(Ride.natural_id.in_([r.natural_id for r in new]))).all())
@@ -172,15 +220,22 @@ def _write(session, validator, new, decided, now):
                for r in paying for _, fare, balance in [decided[r.natural_id]] if fare]
     if entries:
         session.execute(insert(WalletEntry), entries)
-    copies = [r for r in new if r.natural_id not in decided]
-    if copies:
-        regions = dict(session.execute(select(Person.id, Person.home_region).where(
-            Person.id.in_({r.person_id for r in copies}))).all())
-        session.execute(insert(AuditFlag), [
-            {"ride_id": ids[r.natural_id], "rule": "copied_code",
-             "insured_region": regions[r.person_id], "treating_region": regions[r.person_id],
-             "detail": "same code as another validator's ride", "created_at": uploaded}
-            for r in copies])
+    flags = [rules.ride_flag(
+        ids[r.natural_id], persons[r.person_id].home_region,
+        "ridden_after_revocation" if r.natural_id in refused else "copied_code",
+        _flag_detail(r, refused.get(r.natural_id), validator), uploaded)
+        for r in new if r.natural_id not in decided]
+    if flags:
+        session.execute(insert(AuditFlag), flags)
+
+
+def _flag_detail(ride, refusal, validator):
+    if refusal is None:
+        return "same code as another validator's ride"
+    if ride.revoked_at is None:
+        return f"ridden on {validator.line_code} while the person is suspended"
+    return (f"ridden on {validator.line_code} {ride.ridden - ride.revoked_at} s after revocation "
+            f"({ride.revoke_reason or refusal})")
 
 
 def _update_wallets(session, persons, balances, threshold, now):
