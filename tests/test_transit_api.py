@@ -144,6 +144,25 @@ def test_ridership_per_line_and_hour(seeded, bus):
     assert admin.get("/api/v1/admin/ridership?date=yesterday").json["code"] == "bad_date"
 
 
+def test_ridership_shows_an_auditor_only_the_lines_serving_their_region(seeded, bus):
+    """The reproduction: the Qingpu auditor saw zone line 4 (Wujiang–Jiashan). Now, like the
+    clearing report, a regional role sees the lines that serve its region; the zone sees all."""
+    phone, upload, *_ = bus  # zone line 6 serves all three regions
+    zone4, zone4_auth, _, _ = enrol_validator(seeded, line="ZONE4")
+    now = int(time.time())
+    assert upload([(phone.code("ss", now=now), now)]).json["results"][0]["status"] == "charged"
+    later = phone.code("ss", now=now + 30)
+    assert zone4.post("/api/v1/rides/batch", json={"rides": [{"code": later, "ridden_at": now + 30}]},
+                      headers=zone4_auth).json["results"][0]["status"] == "charged"
+    seen = {}
+    for name in ("demo-auditor-qp", "demo-auditor", "demo-admin"):
+        client = seeded.test_client()
+        login(client, name)
+        seen[name] = sorted({r["line"] for r in client.get("/api/v1/admin/ridership").json["rows"]})
+    assert seen == {"demo-auditor-qp": ["ZONE6"], "demo-auditor": ["ZONE4", "ZONE6"],
+                    "demo-admin": ["ZONE4", "ZONE6"]}
+
+
 def test_a_validator_may_verify_online(seeded, bus):
     phone, _, client, auth, _, _ = bus
     answer = client.post("/api/v1/verify", json={"code": phone.code("ss"), "context": "bus"}, headers=auth)

@@ -123,7 +123,9 @@ def ridership():
         day = date.fromisoformat(text)
     except ValueError:
         raise ValidationFailed("date must look like 2026-11-24", code="bad_date") from None
-    return jsonify(date=day.isoformat(), rows=rides.ridership(db.session, day))
+    # A regional auditor or admin sees the lines that serve their region; the zone sees all.
+    return jsonify(date=day.isoformat(),
+                   rows=rides.ridership(db.session, day, region_code=current_user.region_code))
 
 
 def _line(line):

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from sqlalchemy import func, insert, select, tuple_, update
 
 from ..models import (AuditFlag, Credential, Device, Person, Revocation, Ride, RideCharge,
-                      WalletEntry)
+                      WalletEntry, bus_line_regions)
 from ..models.base import CHINA, at, unix
 from ..oversight import rules
 from ..service.errors import Forbidden, ValidationFailed
@@ -252,11 +252,17 @@ def _china_day(unix_seconds):
 
 # -- ridership ---------------------------------------------------------------------------------
 
-def ridership(session, day):
-    """Rides per line and hour (China time) for ``day`` (a date)."""
+def ridership(session, day, region_code=None):
+    """Rides per line and hour (China time) for ``day`` (a date): every boarding a validator
+    reported, whatever it was charged (copies and revoked rides carried a passenger too). With a
+    ``region_code``, only the lines that serve that region (as the clearing report shows a region
+    only its own rows); None for the whole zone."""
+    query = select(Ride.line_code, Ride.ridden_at).filter(Ride.day == day.isoformat())
+    if region_code is not None:
+        query = query.filter(Ride.line_code.in_(select(bus_line_regions.c.line_code).filter(
+            bus_line_regions.c.region_code == region_code)))
     counts = {}
-    for line, ridden in session.execute(select(Ride.line_code, Ride.ridden_at)
-                                        .filter(Ride.day == day.isoformat())):
+    for line, ridden in session.execute(query):
         if ridden.tzinfo is None:  # SQLite hands back naive UTC
             ridden = ridden.replace(tzinfo=timezone.utc)
         key = (line, ridden.astimezone(CHINA).hour)
