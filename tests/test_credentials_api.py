@@ -232,3 +232,16 @@ def test_admin_revokes_one_credential_or_a_whole_person(seeded, patient, cashier
     denied = client.post(f"/api/v1/admin/persons/{holder}/revoke", json={"reason": "x"},
                          headers={"X-CSRF-Token": csrf})
     assert denied.status_code == 403
+
+
+def test_the_activation_answer_is_what_the_api_document_says(patient):
+    """IssuedOut.credentials was published as an array while the answer is an object by kind."""
+    client, csrf = patient
+    answer = Phone().activate(client, csrf).json
+    schemas = client.get("/openapi.json").json["components"]["schemas"]
+    assert schemas["IssuedOut"]["properties"]["credentials"] == \
+        {"$ref": "#/components/schemas/IssuedCredentialsOut"}
+    published = schemas["IssuedCredentialsOut"]
+    assert published["type"] == "object" and published["required"] == ["med", "ss"]
+    assert set(answer["credentials"]) == {"med", "ss"}
+    assert all(isinstance(jws, str) and jws.count(".") == 2 for jws in answer["credentials"].values())

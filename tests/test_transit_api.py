@@ -190,3 +190,39 @@ def test_one_batch_of_two_people_with_a_ride_repeated_inside_it(seeded, bus):
         last = {e.person_id: e.balance_after_fen for e in entries}
         persons = {p.id: p.transit_wallet_fen for p in db.session.scalars(select(Person))}
         assert all(persons[pid] == balance for pid, balance in last.items())
+
+
+def test_a_credential_from_before_per_credential_pseudonyms_rides_until_it_expires(seeded, bus):
+    """Credentials issued before each got its own pseudonym carry the holder id as sub. They verify
+    and charge as before, and the deny list names them by jti like any other."""
+    from backend.models import Credential
+    from backend.models.base import at
+    from backend.service.issuer import current_ring
+    from backend.tokens.code import make_code, step_at
+    from backend.tokens.credential import Claims, issue_credential, new_credential_id
+
+    phone, upload, client, auth, _, _ = bus
+    now = int(time.time())
+    with seeded.app_context():
+        person = db.session.scalars(select(Person).filter_by(name="沈桂芳")).one()
+        device_id = db.session.scalars(select(Credential.device_id)
+                                       .filter_by(person_id=person.id)).first()
+        old = Claims(sub=person.holder_id, jti=new_credential_id(), knd="ss", reg=person.home_region,
+                     cls="emp", fam=False, iat=now - 3600, exp=now + 86_400,
+                     device_key=DeviceKey.from_jwk(phone.jwk()))
+        ring = current_ring(seeded)
+        credential = issue_credential(ring, old, now)
+        db.session.add(Credential(jti=old.jti, device_id=device_id, person_id=person.id, kind="ss",
+                                  kid=ring.signing_key(now).kid, issued_at=at(now - 3600),
+                                  expires_at=at(now + 86_400)))
+        person.transit_wallet_fen = 0
+        db.session.commit()
+    code = make_code(credential, step_at(now), phone.sign)
+    assert client.post("/api/v1/verify", json={"code": code, "context": "bus"},
+                       headers=auth).json["holder"] == old.sub
+    rides = [(make_code(credential, step_at(now + 30 * k), phone.sign), now + 30 * k)
+             for k in (1, 2, 3)]
+    assert [r["status"] for r in upload(rides).json["results"]] == ["arrears"] * 3
+    deny = deny_payload(client.get("/api/v1/validators/trust", headers=auth).json["deny"])
+    new = jwt.decode(phone.credentials["ss"], options={"verify_signature": False})["jti"]
+    assert deny["jti"] == sorted([old.jti, new])
