@@ -27,5 +27,5 @@ def upgrade():
 
 def downgrade():
     with op.batch_alter_table('regions', schema=None) as batch_op:
-        batch_op.drop_constraint('ck_regions_password_free_max_positive', type_='check')
+        batch_op.drop_constraint(batch_op.f('ck_regions_password_free_max_positive'), type_='check')
         batch_op.drop_column('password_free_max_fen')
