@@ -1,12 +1,14 @@
 """The admin console API: validation problems with stable codes, the region boundary, an audit
 entry for every change, 403 for a cashier everywhere, and key rotation seen in the JWKS."""
 import json
+from datetime import datetime
 
 import pytest
 from phones import login
 from sqlalchemy import select
 
 from backend.models import Account, AuditEntry, MedicalPolicy
+from backend.models.base import CHINA
 from backend.service.extensions import db
 
 QINGPU, WUJIANG, JIASHAN = "310118", "320509", "330421"
@@ -338,3 +340,102 @@ def test_migration_0007_round_trips_and_the_log_stays_append_only(storage, tmp_p
         db.engine.dispose()
     if on_postgres:
         recreate(url, create=False)
+
+
+def test_institutions_are_searched_filtered_and_paged(seeded, zone, wujiang):
+    first = zone("GET", "/api/v1/admin/institutions", per_page="10").json
+    assert first["total"] >= 85 and len(first["institutions"]) == 10 and first["page"] == 1
+    second = zone("GET", "/api/v1/admin/institutions", per_page="10", page="2").json
+    assert not {i["code"] for i in first["institutions"]} & {i["code"] for i in second["institutions"]}
+    found = zone("GET", "/api/v1/admin/institutions", q="中心医院").json
+    assert [i["name_zh"] for i in found["institutions"]] == ["青浦区中心医院"] and found["total"] == 1
+    assert zone("GET", "/api/v1/admin/institutions", q="central").json["institutions"][0]["code"] \
+        == "H31011800001"
+    assert zone("GET", "/api/v1/admin/institutions", q="h3205").json["total"] == \
+        zone("GET", "/api/v1/admin/institutions", region=WUJIANG).json["total"]
+    level3 = zone("GET", "/api/v1/admin/institutions", level="3", per_page="200").json["institutions"]
+    assert {i["region"] for i in level3} == {QINGPU, WUJIANG, JIASHAN} and {i["level"] for i in level3} == {3}
+    zone("POST", "/api/v1/admin/institutions/H31011800001/evoucher", {"accepts_evoucher": False})
+    off = zone("GET", "/api/v1/admin/institutions", evoucher="no", region=QINGPU).json["institutions"]
+    assert "H31011800001" in [i["code"] for i in off] and not any(i["accepts_evoucher"] for i in off)
+    assert {i["region"] for i in wujiang("GET", "/api/v1/admin/institutions", q="医院",
+                                         per_page="200").json["institutions"]} == {WUJIANG}
+    for query, field in [({"level": "4"}, "level"), ({"page": "0"}, "page"), ({"per_page": "201"}, "per_page"),
+                         ({"evoucher": "maybe"}, "evoucher"), ({"region": "999999"}, "region"),
+                         ({"q": "x" * 41}, "q")]:
+        refused = zone("GET", "/api/v1/admin/institutions", **query)
+        assert refused.status_code == 422 and refused.json["code"] == "bad_filter", query
+        assert refused.json["problems"][0]["field"] == field
+
+
+def test_a_disabled_staff_account_is_enabled_again(seeded, zone, wujiang):
+    staff = zone("GET", "/api/v1/admin/staff").json
+    cashier = next(s for s in staff["staff"] if s["login"] == "demo-cashier-wj")
+    assert cashier["name"] == "张静" and staff["names"]["institutions"][cashier["institution"]]["zh"] \
+        == "吴江区第一人民医院"
+    assert zone("POST", f"/api/v1/admin/staff/{cashier['id']}/disable").json["account"]["active"] is False
+    client = seeded.test_client()
+    refused = client.post("/api/v1/auth/login", json={"login": "demo-cashier-wj",
+                                                      "password": "yima-demo-2026"})
+    assert refused.status_code == 401
+    enabled = wujiang("POST", f"/api/v1/admin/staff/{cashier['id']}/enable")
+    assert enabled.status_code == 200 and enabled.json["account"]["active"] is True
+    login(client, "demo-cashier-wj")
+    assert wujiang("POST", f"/api/v1/admin/staff/{cashier['id']}/enable").status_code == 200  # no change
+    assert [a[1:] for a in audit_actions(seeded, "staff.enable")] == [
+        (str(cashier["id"]), {"login": "demo-cashier-wj", "role": "cashier"}, WUJIANG)]
+    qingpu_cashier = next(s for s in staff["staff"] if s["login"] == "demo-cashier")
+    assert wujiang("POST", f"/api/v1/admin/staff/{qingpu_cashier['id']}/enable").json["code"] \
+        == "outside_your_region"
+    me = next(s for s in staff["staff"] if s["login"] == "demo-admin")
+    assert zone("POST", f"/api/v1/admin/staff/{me['id']}/enable").json["code"] == "cannot_disable_self"
+    assert zone("POST", "/api/v1/admin/staff/999999/enable").json["code"] == "staff_not_found"
+
+
+def test_the_audit_log_names_who_and_what_and_is_filtered(seeded, zone):
+    from phones import Phone
+
+    from backend.accounts.hashing import hash_password
+    from backend.models import Person
+
+    with seeded.app_context():  # a patient who logs in with a phone number: the log says account:<id>
+        person = db.session.scalars(select(Person).filter_by(name="吴国强")).one()
+        db.session.add(Account(login="13962510441", password_hash=hash_password("phone-login-2026"),
+                               role="patient", person_id=person.id))
+        db.session.commit()
+    patient = seeded.test_client()
+    Phone().activate(patient, login(patient, "13962510441", "phone-login-2026"))
+    zone("POST", "/api/v1/admin/institutions/H31011800001/evoucher", {"accepts_evoucher": False})
+    zone("PATCH", f"/api/v1/admin/regions/{QINGPU}/policies/employee", {"deductible_fen": 160_000})
+    zone("PATCH", "/api/v1/admin/lines/ZONE3", {"fare_fen": 250})
+    page = zone("GET", "/api/v1/admin/audit-log").json
+    by_action = {e["action"]: e for e in page["entries"]}
+    evoucher = by_action["institution.evoucher"]
+    assert evoucher["actor_info"] == {"kind": "staff", "login": "demo-admin", "name": "孙立新",
+                                      "role": "admin", "region": None, "institution": None}
+    assert evoucher["target_name"] == {"zh": "青浦区中心医院", "en": "Qingpu Central Hospital"}
+    assert by_action["policy.update"]["target_name"]["zh"] == "青浦区 · 职工医保"
+    assert by_action["line.fare"]["target_name"]["zh"].startswith("示范区3路")
+    activated = by_action["device.activate"]
+    assert activated["actor"].startswith("account:")
+    assert activated["actor_info"] == {"kind": "patient", "name": "吴**", "region": WUJIANG}
+    assert by_action["demo.seed"]["actor_info"] == {"kind": "cli", "name": "demo seed"}
+    assert page["names"]["regions"][QINGPU]["zh"] == "青浦区"
+
+    def actions(**query):
+        return [e["action"] for e in zone("GET", "/api/v1/admin/audit-log", **query).json["entries"]]
+    assert actions(actor="孙立新") == ["line.fare", "policy.update", "institution.evoucher"]
+    assert actions(actor="demo-adm", action="line.fare") == ["line.fare"]
+    assert actions(action="policy.") == ["policy.update"]
+    assert actions(target_type="institution", target_id="H31011800001") == ["institution.evoucher"]
+    assert actions(**{"from": "2020-01-01", "to": "2020-01-02"}) == []
+    today = datetime.now(CHINA).date().isoformat()  # China days, whatever the server's zone
+    assert actions(**{"from": today, "to": today})[0] == "line.fare"
+    for query, field, code in [({"from": "2026-02-30"}, "from", "not_date"),
+                               ({"action": "DROP TABLE"}, "action", "bad_action"),
+                               ({"target_type": "a b"}, "target_type", "bad_target"),
+                               ({"from": "2026-11-02", "to": "2026-11-01"}, "to", "period_backwards"),
+                               ({"limit": "0"}, "limit", "limit_out_of_range")]:
+        refused = zone("GET", "/api/v1/admin/audit-log", **query)
+        assert refused.status_code == 422 and refused.json["code"] == "bad_page", query
+        assert (refused.json["problems"][0]["field"], refused.json["problems"][0]["code"]) == (field, code)

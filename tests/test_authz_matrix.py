@@ -68,7 +68,10 @@ ALLOWED = {
     ("POST", "/api/v1/admin/institutions/<code>/evoucher"): {"admin"},
     ("GET", "/api/v1/admin/institutions/<code>/api-keys"): {"admin"},
     ("POST", "/api/v1/admin/institutions/<code>/api-keys"): {"admin"},
+    ("GET", "/api/v1/audit/flags/<int:flag_id>"): {"auditor", "admin"},
+    ("POST", "/api/v1/audit/flags/<int:flag_id>/notes"): {"auditor"},
     ("GET", "/api/v1/admin/api-keys"): {"admin"},
+    ("GET", "/api/v1/clearing/trend"): {"auditor", "admin"},
     ("POST", "/api/v1/admin/api-keys/<int:key_id>/revoke"): {"admin"},
     ("GET", "/api/v1/admin/lines"): {"admin"},
     ("PATCH", "/api/v1/admin/lines/<code>"): {"admin"},
@@ -84,6 +87,7 @@ ALLOWED = {
     ("POST", "/api/v1/admin/credentials/<jti>/revoke"): {"admin"},
     ("POST", "/api/v1/admin/persons/<holder>/revoke"): {"admin"},
     ("POST", "/api/v1/admin/persons/<holder>/suspend"): {"admin"},
+    ("POST", "/api/v1/admin/staff/<int:account_id>/enable"): {"admin"},
     ("POST", "/api/v1/admin/persons/<holder>/reinstate"): {"admin"},
     ("GET", "/api/v1/admin/audit-log"): {"admin"},
 }

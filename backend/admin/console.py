@@ -1,20 +1,19 @@
 """The admin console's domain: regions and their policies, institutions, bus lines and fares, staff
-accounts, validators, hospital-system keys, signing keys, insured persons' suspension, revocations
-and the audit log. No Flask.
+accounts (disable and enable), validators, hospital-system keys, signing keys, insured persons'
+suspension and revocations; the audit log is read in ``audit_log``. No Flask.
 
 Every function takes a ``scope``: the acting admin's region code, or None for the zone admin. Reads
 return only what lies in the scope; a change outside it is refused (``outside_your_region``). Every
 change writes its audit entry in the caller's transaction (who, what, old and new values), so the
 change and its record commit together or not at all. Time is a parameter."""
-import json
 import re
 from datetime import timezone
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.hashing import new_staff_account
-from ..models import (Account, ApiKey, AuditEntry, BusLine, Credential, Institution, Person, Region,
+from ..models import (Account, ApiKey, BusLine, Credential, Institution, Person, Region,
                       Revocation, Validator, bus_line_regions)
 from ..oversight import audit
 from ..patients import credentials
@@ -162,11 +161,60 @@ def _institution(i):
             "level": i.level, "networked": i.networked, "accepts_evoucher": i.accepts_evoucher}
 
 
-def list_institutions(session, actor):
-    query = select(Institution).order_by(Institution.code)
+def list_institutions(session, actor, args=None):
+    """One page of the institutions in scope, by region and name, filtered: ``q`` (part of the
+    Chinese or English name, or of the code), ``region``, ``level`` (1–3), ``evoucher`` and
+    ``networked`` (yes/no); ``page`` and ``per_page`` (1–200, default 25)."""
+    args = args or {}
+    problems = []
+    query = select(Institution)
     if actor.scope is not None:
         query = query.filter(Institution.region_code == actor.scope)
-    return [_institution(i) for i in session.scalars(query)]
+    text = (args.get("q") or "").strip()
+    if len(text) > 40:
+        problems.append(_problem("q", "too_long", "At most 40 characters."))
+    elif text:
+        query = query.filter(or_(Institution.name_zh.contains(text, autoescape=True),
+                                 Institution.name_en.icontains(text, autoescape=True),
+                                 Institution.code.contains(text.upper(), autoescape=True)))
+    region = args.get("region") or ""
+    if region:
+        if session.get(Region, region) is None:
+            problems.append(_problem("region", "unknown_region", "No such region."))
+        query = query.filter(Institution.region_code == region)
+    level = args.get("level") or ""
+    if level:
+        if level not in ("1", "2", "3"):
+            problems.append(_problem("level", "bad_level", "The level is 1, 2 or 3."))
+        else:
+            query = query.filter(Institution.level == int(level))
+    for name, column in (("evoucher", Institution.accepts_evoucher),
+                         ("networked", Institution.networked)):
+        value = args.get(name) or ""
+        if value not in ("", "yes", "no"):
+            problems.append(_problem(name, "not_boolean", "yes or no."))
+        elif value:
+            query = query.filter(column.is_(value == "yes"))
+    page = _page_number(args.get("page"), "page", 100_000, 1, problems)
+    per_page = _page_number(args.get("per_page"), "per_page", 200, 25, problems)
+    if problems:
+        raise _invalid("bad_filter", "The institutions cannot be listed so: " + problems[0]["detail"],
+                       problems)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(Institution.region_code, Institution.level.desc(),
+                                          Institution.code)
+                           .offset((page - 1) * per_page).limit(per_page))
+    return {"institutions": [_institution(i) for i in rows], "total": total, "page": page,
+            "per_page": per_page}
+
+
+def _page_number(value, field, most, default, problems):
+    if value in (None, ""):
+        return default
+    if isinstance(value, str) and value.isdigit() and len(value) < 7 and 1 <= int(value) <= most:
+        return int(value)
+    problems.append(_problem(field, "limit_out_of_range", f"1 to {most}."))
+    return default
 
 
 def institution_in_scope(session, actor, code):
@@ -251,8 +299,8 @@ def _staff_region(account):
 
 
 def _staff(account):
-    return {"id": account.id, "login": account.login, "role": account.role,
-            "region": _staff_region(account), "institution": account.institution_code,
+    return {"id": account.id, "login": account.login, "name": account.display_name,
+            "role": account.role, "region": _staff_region(account), "institution": account.institution_code,
             "active": account.active, "service": account.login.startswith("his:"),
             "created_at": _iso(account.created_at)}
 
@@ -323,20 +371,31 @@ def create_staff(session, actor, body):
     return _staff(account)
 
 
-def disable_staff(session, actor, account_id):
+def set_staff_active(session, actor, account_id, active):
+    """Disable or enable a staff account: the one place both go through (so whatever must also
+    happen when an account is disabled, ending its sessions say, happens for either button)."""
     account = session.get(Account, account_id) if _is_int(account_id) else None
     if account is None or account.role == "patient":
         raise NotFound("No such staff account.", code="staff_not_found")
     region = _staff_region(account)
     _check_region(actor, region)
     if account.id == actor.account_id:
-        raise Conflict("You cannot disable your own account.", code="cannot_disable_self")
-    if account.active:
-        account.active = False
-        _record(session, actor, "staff.disable", "account", account.id,
-                {"login": account.login, "role": account.role}, region)
+        raise Conflict("You cannot disable or enable your own account.",
+                       code="cannot_disable_self")
+    if account.active != active:
+        account.active = active
+        _record(session, actor, "staff.enable" if active else "staff.disable", "account",
+                account.id, {"login": account.login, "role": account.role}, region)
         session.flush()
     return _staff(account)
+
+
+def disable_staff(session, actor, account_id):
+    return set_staff_active(session, actor, account_id, False)
+
+
+def enable_staff(session, actor, account_id):
+    return set_staff_active(session, actor, account_id, True)
 
 
 # -- validators and hospital-system keys -------------------------------------------------------
@@ -475,23 +534,3 @@ def recent_revocations(session, actor, limit=None):
     return [{"version": r.version, "jti": r.jti, "kind": kind, "region": region,
              "reason": r.reason, "revoked_at": _iso(r.revoked_at), "expires_at": _iso(r.expires_at)}
             for r, kind, region in session.execute(query)]
-
-
-def audit_page(session, actor, before=None, limit=None):
-    """Newest first, ``limit`` entries with an id below ``before``; ``next_before`` continues."""
-    size = _limit(limit)
-    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(size)
-    if before not in (None, ""):
-        if not (isinstance(before, str) and before.isdigit() and len(before) < 19):
-            raise _invalid("bad_page", "before is an audit entry id.",
-                           [_problem("before", "not_integer", "An audit entry id.")])
-        query = query.filter(AuditEntry.id < int(before))
-    if actor.scope is not None:
-        query = query.filter(AuditEntry.region_code == actor.scope)
-    entries = [{"id": e.id, "at": _iso(e.at), "actor": e.actor, "action": e.action,
-                "target_type": e.target_type, "target_id": e.target_id,
-                "detail": json.loads(e.detail or "{}"), "region": e.region_code,
-                "request_id": e.request_id}
-               for e in session.scalars(query)]
-    return {"entries": entries,
-            "next_before": entries[-1]["id"] if len(entries) == size else None}

@@ -7,14 +7,15 @@ import time
 from flask import current_app, g, jsonify, request
 from flask_login import current_user
 
-from ..admin import console
+from ..admin import audit_log, console
+from ..oversight.names import names_for
 from ..service.errors import Conflict
 from ..service.extensions import db
 from ..service.issuer import current_ring, locked_ring
 from ..service.security import requires_role
 from .blueprint import bp, read_json
 from .schemas import (LOGGED_IN, AuditPageOut, AuditPageQuery, ConsoleOut, EvoucherIn, FareIn,
-                      InstitutionOut, InstitutionsOut, KeysOut, LineAnswerOut, LinesOut, PageQuery,
+                      InstitutionOut, InstitutionsOut, InstitutionsQuery, KeysOut, LineAnswerOut, LinesOut, PageQuery,
                       PersonStatusOut, PolicyIn, PolicyOut, ReasonIn, RecentRevocationsOut,
                       RegionsOut, RotatedOut, RotateIn,
                       SigningKeysOut, StaffIn, StaffListOut, StaffOut, ValidatorsOut, api,
@@ -56,9 +57,11 @@ def policy_update(code, insurance_class):
 
 @bp.get("/admin/institutions")
 @requires_role("admin")
-@api.validate(resp=responses(HTTP_200=InstitutionsOut, errors=LOGGED_IN), tags=["admin console"])
+@api.validate(query=InstitutionsQuery,
+              resp=responses(HTTP_200=InstitutionsOut, errors=(*LOGGED_IN, 422)),
+              tags=["admin console"])
 def institutions_list():
-    return jsonify(institutions=console.list_institutions(db.session, _actor()))
+    return jsonify(console.list_institutions(db.session, _actor(), request.args))
 
 
 @bp.post("/admin/institutions/<code>/evoucher")
@@ -94,7 +97,9 @@ def line_update(code):
 @requires_role("admin")
 @api.validate(resp=responses(HTTP_200=StaffListOut, errors=LOGGED_IN), tags=["admin console"])
 def staff_list():
-    return jsonify(staff=console.list_staff(db.session, _actor()))
+    staff = console.list_staff(db.session, _actor())
+    return jsonify(staff=staff, names=names_for(db.session, regions={s["region"] for s in staff},
+                                                institutions={s["institution"] for s in staff}))
 
 
 @bp.post("/admin/staff")
@@ -118,18 +123,32 @@ def staff_disable(account_id):
     return jsonify(account=account)
 
 
+@bp.post("/admin/staff/<int:account_id>/enable")
+@requires_role("admin")
+@api.validate(resp=responses(HTTP_200=StaffOut, errors=(*LOGGED_IN, 404, 409)),
+              tags=["admin console"])
+def staff_enable(account_id):
+    """A disabled account may log in again (with its old password)."""
+    account = console.enable_staff(db.session, _actor(), account_id)
+    db.session.commit()
+    return jsonify(account=account)
+
+
 @bp.get("/admin/validators")
 @requires_role("admin")
 @api.validate(resp=responses(HTTP_200=ValidatorsOut, errors=LOGGED_IN), tags=["admin console"])
 def validators_list():
-    return jsonify(validators=console.list_validators(db.session, _actor()))
+    validators = console.list_validators(db.session, _actor())
+    return jsonify(validators=validators,
+                   names=names_for(db.session, lines={v["line"] for v in validators}))
 
 
 @bp.get("/admin/api-keys")
 @requires_role("admin")
 @api.validate(resp=responses(HTTP_200=KeysOut, errors=LOGGED_IN), tags=["admin console"])
 def api_keys_list():
-    return jsonify(keys=console.list_api_keys(db.session, _actor()))
+    keys = console.list_api_keys(db.session, _actor())
+    return jsonify(keys=keys, names=names_for(db.session, institutions={k["institution"] for k in keys}))
 
 
 @bp.get("/admin/signing-keys")
@@ -199,8 +218,8 @@ def revocations_recent():
 
 @bp.get("/admin/audit-log")
 @requires_role("admin")
-@api.validate(query=AuditPageQuery, resp=responses(HTTP_200=AuditPageOut, errors=LOGGED_IN),
+@api.validate(query=AuditPageQuery, resp=responses(HTTP_200=AuditPageOut, errors=(*LOGGED_IN, 422)),
               tags=["admin console"])
-def audit_log():
-    return jsonify(console.audit_page(db.session, _actor(), request.args.get("before"),
-                                      request.args.get("limit")))
+def audit_log_page():
+    """Newest first, filtered by actor (login or name), action (or area), target and China days."""
+    return jsonify(audit_log.page(db.session, current_user.region_code, request.args))

@@ -1,12 +1,11 @@
 """The joint-audit rules (联审互查): flags raised when a bill is settled, a credential revoked or a
-ride uploaded, the flags an auditor may see, and the auditor's decision. No Flask."""
+ride uploaded (what an auditor sees and decides of them: ``cases``). No Flask."""
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
 from ..models import AuditFlag, Region, Settlement
-from ..models.base import CHINA, at
-from ..service.errors import NotFound, ValidationFailed
+from ..models.base import CHINA
 
 RULES = {
     "two_places_30_min": "same holder at two institutions within 30 minutes",
@@ -63,28 +62,3 @@ def ride_flag(ride_id, region, rule, detail, created_at):
     both the insured and the treating region, so that region's fund reviews it."""
     return {"ride_id": ride_id, "rule": rule, "insured_region": region, "treating_region": region,
             "detail": detail[:200], "created_at": created_at}
-
-
-def flags_for(session, region_code, status=None):
-    """Flags an auditor may see: those whose insured or treating region is theirs (all for None)."""
-    query = select(AuditFlag).order_by(AuditFlag.id.desc())
-    if region_code is not None:
-        query = query.filter((AuditFlag.insured_region == region_code)
-                             | (AuditFlag.treating_region == region_code))
-    if status:
-        query = query.filter_by(status=status)
-    return session.scalars(query.limit(500)).all()
-
-
-def decide(session, *, flag_id, region_code, decision, note, who, now):
-    flag = session.get(AuditFlag, flag_id) if isinstance(flag_id, int) else None
-    if flag is None or (region_code is not None
-                        and region_code not in (flag.insured_region, flag.treating_region)):
-        raise NotFound("No such flag in your region.", code="flag_not_found")
-    if decision not in ("confirm", "dismiss"):
-        raise ValidationFailed("decision is confirm or dismiss", code="bad_decision")
-    if not note.strip():
-        raise ValidationFailed("Write a note for the other fund.", code="note_required")
-    flag.status = "confirmed" if decision == "confirm" else "dismissed"
-    flag.note, flag.decided_by, flag.decided_at = note.strip()[:500], who, at(now)
-    return flag
