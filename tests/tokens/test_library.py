@@ -136,3 +136,52 @@ def test_a_non_canonical_credential_cannot_become_a_code(ring):
     token = jwt.encode(payload, key.private_key, algorithm="EdDSA", headers={"kid": key.kid})
     with pytest.raises(Malformed):
         make_code(token, step_at(NOW), phone.sign)
+
+
+def _ed25519_decodes(raw):
+    """Reference for spec §4 check 1 (Ed25519), as RFC 8032 §5.1.3 says, with Euler's criterion
+    and the point arithmetic spelt out: x recovered, then 8·A computed."""
+    p = 2 ** 255 - 19
+    d = -121665 * pow(121666, p - 2, p) % p
+    encoded = int.from_bytes(raw, "little")
+    y, sign = encoded & ((1 << 255) - 1), encoded >> 255
+    if y >= p:
+        return False
+    u, v = (y * y - 1) % p, (d * y * y + 1) % p
+    x2 = u * pow(v, p - 2, p) % p
+    x = pow(x2, (p + 3) // 8, p)
+    if (x * x - x2) % p:
+        x = x * pow(2, (p - 1) // 4, p) % p
+    if (x * x - x2) % p or (x == 0 and sign):
+        return False
+    point = (x, y)
+    for _ in range(3):  # 8·A by doubling (Edwards addition: complete, no special cases)
+        (x1, y1) = point
+        t = d * x1 * x1 * y1 * y1 % p
+        point = (2 * x1 * y1 * pow(1 + t, p - 2, p) % p,
+                 (y1 * y1 + x1 * x1) * pow(1 - t, p - 2, p) % p)
+    return point != (0, 1)  # the neutral element: A was of small order
+
+
+def test_the_ed25519_point_check_agrees_with_rfc_8032_and_the_order():
+    import secrets
+
+    from backend.tokens.credential import ED25519_SMALL_ORDER_Y, check_ed25519_point
+
+    def accepted(raw):
+        try:
+            check_ed25519_point(raw)
+        except ValueError:
+            return False
+        return True
+    p = 2 ** 255 - 19
+    samples = [secrets.token_bytes(32) for _ in range(400)]
+    samples += [Ed25519PrivateKey.generate().public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw) for _ in range(100)]
+    samples += [(y + (sign << 255)).to_bytes(32, "little") for y in ED25519_SMALL_ORDER_Y
+                for sign in (0, 1)]
+    samples += [(p + k).to_bytes(32, "little") for k in range(19)]  # y ≥ p: never canonical
+    outcomes = [(accepted(raw), _ed25519_decodes(raw)) for raw in samples]
+    assert all(ours == reference for ours, reference in outcomes)
+    assert {ours for ours, _ in outcomes} == {True, False}
+    assert all(ours for ours, _ in outcomes[400:500])  # every real public key
