@@ -111,13 +111,16 @@ def keys_rotate(overlap):
               help="A patient login whose demo phone makes the code.")
 @click.option("--qr", "qr_path", type=click.Path(dir_okay=False, writable=True),
               help="Also write the code as a QR image (.png or .svg).")
-def demo_code(kind, login, qr_path):
+@click.option("--replace", is_flag=True,
+              help="Activate the demo phone even if the person uses another phone (which stops it).")
+def demo_code(kind, login, qr_path, replace):
     """Print a fresh code from a demo phone whose key the server keeps (DEMO ONLY)."""
     import time
 
     from sqlalchemy import select
 
-    from .demo.phone import DemoPhone
+    from .demo.phone import DemoPhone, PhoneInUse
+    from .models.base import china_iso
     from .models import Account
     from .service.extensions import redis_client
     from .service.issuer import current_ring
@@ -131,9 +134,17 @@ def demo_code(kind, login, qr_path):
         raise click.ClickException(f"{login!r} is not a patient login (try demo-patient).")
     phone = DemoPhone(current_app.config["INSTANCE_PATH"], login)
     now = int(time.time())
-    issued, replaced = phone.credentials(
-        db.session, redis_client.client(), account=account, ring=current_ring(), now=now,
-        lifetime=current_app.config["CREDENTIAL_LIFETIME"])
+    try:
+        issued, replaced = phone.credentials(
+            db.session, redis_client.client(), account=account, ring=current_ring(), now=now,
+            lifetime=current_app.config["CREDENTIAL_LIFETIME"], replace=replace)
+    except PhoneInUse as in_use:
+        phones = ", ".join(f"#{d.id} (activated {china_iso(d.created_at)[:16].replace('T', ' ')})"
+                           for d in in_use.devices)
+        raise click.ClickException(
+            f"{login} shows their codes on phone {phones}. A demo code needs the demo phone, and "
+            f"activating it would stop the codes on that phone at once. Nothing was changed. "
+            f"Run again with --replace to do it anyway, or use another --login.") from None
     if replaced:
         click.echo(f"(demo phone activated for {login}; it replaced phone(s) {replaced})", err=True)
     code = phone.code(issued[kind], now)

@@ -3,7 +3,8 @@ from sqlalchemy import func, select
 
 from backend.accounts.hashing import password_matches
 from backend.demo.data import DEMO_PASSWORD
-from backend.models import Account, BusLine, Institution, MedicalPolicy, Person, Region
+from backend.models import (Account, BusLine, Device, FamilyGrant, Institution, MedicalPolicy, Person,
+                            Region)
 from backend.service.extensions import db
 
 
@@ -24,7 +25,7 @@ def test_seed_builds_the_zone_and_is_idempotent(runner, app):
         assert counts() == after_first
         assert db.session.scalars(select(Person.transit_wallet_fen).order_by(Person.id)).all() == balance
     assert after_first == {"Region": 3, "MedicalPolicy": 6, "Institution": 85, "BusLine": 6,
-                           "Person": 12, "Account": 8}
+                           "Person": 12, "Account": 9}
 
 
 def test_institutions_and_lines_are_spread_over_the_zone(seeded):
@@ -79,3 +80,36 @@ def test_no_national_id_number_is_stored_in_clear(seeded):
         national_id = demo_national_id(region, born, seq)
         assert national_id not in stored
         assert born not in stored  # the birth date is masked too
+
+
+def test_demo_family_holds_grants_from_both_parents(seeded, runner):
+    from phones import login
+
+    son = seeded.test_client()
+    login(son, "demo-family")
+    received = son.get("/api/v1/family").json["received"]
+    assert sorted(g["holder_masked_name"] for g in received) == ["沈**", "陆**"]
+    assert all(g["status"] == "active" for g in received)
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0  # again: no second pair of grants
+    with seeded.app_context():
+        assert db.session.scalar(select(func.count()).select_from(FamilyGrant)) == 2
+
+
+def test_demo_code_never_silently_replaces_the_phone_a_person_uses(seeded, runner):
+    from phones import Phone, login
+
+    seeded.config["DEMO_MODE"] = True
+    mother = seeded.test_client()
+    phone = Phone()
+    assert phone.activate(mother, login(mother, "demo-patient")).status_code == 201
+    refused = runner.invoke(args=["demo", "code"])
+    assert refused.exit_code != 0 and "--replace" in refused.output and f"#{phone.device_id}" in refused.output
+    with seeded.app_context():
+        assert db.session.get(Device, phone.device_id).revoked_at is None  # her phone still works
+    # Another login whose person shows no codes anywhere gets its own demo phone, and keeps it.
+    first = runner.invoke(args=["demo", "code", "--login", "demo-family"])
+    again = runner.invoke(args=["demo", "code", "--login", "demo-family"])
+    assert first.exit_code == 0 and again.exit_code == 0 and "replaced" not in again.output
+    # Asked explicitly, it replaces her phone and says so.
+    replaced = runner.invoke(args=["demo", "code", "--replace"])
+    assert replaced.exit_code == 0 and f"[{phone.device_id}]" in replaced.output

@@ -3,12 +3,11 @@ import time
 
 from flask import current_app, jsonify
 from flask_login import current_user
-from sqlalchemy import select
 
 from ..models import Device
 from ..models.base import unix
 from ..oversight import audit
-from ..patients import credentials, family
+from ..patients import credentials, family, history
 from ..service.errors import NotFound
 from ..service.extensions import db, limiter, redis_client
 from ..service.issuer import current_ring
@@ -77,9 +76,11 @@ def refresh_device():
 @requires_role("patient")
 @api.validate(resp=responses(HTTP_200=DevicesOut, errors=LOGGED_IN), tags=["devices"])
 def list_devices():
-    devices = db.session.scalars(select(Device).filter_by(account_id=current_user.id)
-                                 .order_by(Device.id))
-    return jsonify(devices=[_describe(d) for d in devices])
+    """The account's phones (its own and family ones) with their state: when activated, when and
+    why revoked, whether the person whose codes it shows is suspended, when its credentials
+    expire, and when it was last used (the code screen checks its state here when it opens)."""
+    return jsonify(devices=[{**_describe(state.pop("device")), **state}
+                            for state in history.devices_with_state(db.session, current_user.id)])
 
 
 @bp.post("/devices/<int:device_id>/revoke")

@@ -530,6 +530,7 @@ class LineOut(Out):
 
 class EnrolledOut(Out):
     id: int
+    label: str = Field(description="The bus or device name the admin gave it (shown on the kiosk)")
     token: str = Field(description="Bearer token (`yv_…`), shown once")
     line: LineOut
 

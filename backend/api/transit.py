@@ -69,7 +69,7 @@ def validator_enrol():
     audit.record(db.session, actor=validator.login, action="validator.enrol",
                  target_type="validator", target_id=validator.id)
     db.session.commit()
-    return jsonify(id=validator.id, token=token, line=_line(validator.line)), 201
+    return jsonify(id=validator.id, label=validator.label, token=token, line=_line(validator.line)), 201
 
 
 @bp.get("/validators/trust")

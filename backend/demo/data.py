@@ -98,6 +98,8 @@ DEMO_PASSWORD = "yima-demo-2026"
 ACCOUNTS = [
     ("demo-patient", "patient", {"person": "shen"}, "沈桂芳, insured in Jiashan, living in Qingpu"),
     ("demo-family", "patient", {"person": "lu-jr"}, "陆建华, her son: shows his parents' family codes"),
+    ("demo-father", "patient", {"person": "lu-sr"},
+     "陆根生, her husband: no smartphone; his son shows his codes"),
     ("demo-cashier", "cashier", {"institution": "H31011800001"}, "cashier, Qingpu Central Hospital"),
     ("demo-cashier-wj", "cashier", {"institution": "H32050900001"}, "cashier, Wujiang First People's Hospital"),
     ("demo-cashier-js", "cashier", {"institution": "H33042100001"}, "cashier, Jiashan First People's Hospital"),
@@ -109,3 +111,10 @@ ACCOUNTS = [
 # The names staff are known by (the counter's header, receipts): invented, like every demo person.
 STAFF_NAMES = {"demo-cashier": "王晓燕", "demo-cashier-wj": "张静", "demo-cashier-js": "李文华",
                "demo-auditor": "陈建国", "demo-auditor-qp": "赵敏", "demo-admin": "孙立新"}
+
+# Family grants in place from the start (grantor login, member login): both parents let their son
+# show their codes on his phone, as the README says.
+FAMILY_GRANTS = [("demo-patient", "demo-family"), ("demo-father", "demo-family")]
+
+# Each region's maximum for small password-free payment (fen, per payment).
+PASSWORD_FREE_MAX = {"310118": 50_000, "320509": 30_000, "330421": 30_000}

@@ -21,6 +21,14 @@ def _write_private(path, data):
         handle.write(data)
 
 
+class PhoneInUse(Exception):
+    """The person shows their codes on another phone: a demo activation would stop it."""
+
+    def __init__(self, devices):
+        super().__init__("phone in use")
+        self.devices = devices
+
+
 class DemoPhone:
     def __init__(self, instance_path, login):
         self.folder = os.path.join(instance_path, "demo-phones")
@@ -44,24 +52,35 @@ class DemoPhone:
                                                  serialization.PublicFormat.Raw)
         return DeviceKey.from_raw("Ed25519", raw).jwk()
 
-    def credentials(self, session, store, *, account, ring, now, lifetime):
-        """The stored credentials if still good, else a fresh activation (which, like any new
-        phone, replaces the person's previous phone)."""
-        state = self._state()
-        device = None
-        if state:
-            from ..models import Device
+    def credentials(self, session, store, *, account, ring, now, lifetime, replace=False):
+        """The stored credentials if still good; renewed if the demo phone is still active but
+        near expiry; else a fresh activation. An activation replaces the person's own phone, so
+        it is refused (``PhoneInUse``) while the person uses another phone, unless ``replace``."""
+        from sqlalchemy import select
 
-            device = session.get(Device, state["device_id"])
-        if state and device is not None and device.revoked_at is None \
-                and state["expires_at"] > now + MARGIN:
+        from ..models import Device
+
+        state = self._state()
+        device = session.get(Device, state["device_id"]) if state else None
+        if device is not None and (device.revoked_at is not None or device.account_id != account.id):
+            device = None
+        if device is not None and state["expires_at"] > now + MARGIN:
             return state["credentials"], []
         nonce, _ = credentials.new_challenge(store, account.id)
         proof = credentials.b64url(self.key.sign(
             credentials.ACTIVATION_LABEL + credentials.b64url_decode(nonce)))
-        issued = credentials.activate_device(
-            session, store, account=account, person=account.person, public_jwk=self.public_jwk(),
-            nonce=nonce, proof=proof, ring=ring, now=now, lifetime=lifetime, label="demo phone")
+        if device is not None:  # our own phone, still active: renew it, replace nothing
+            issued = credentials.refresh_device(
+                session, store, account=account, device_id=device.id, nonce=nonce, proof=proof,
+                ring=ring, now=now, lifetime=lifetime)
+        else:
+            in_use = session.scalars(select(Device).filter_by(
+                person_id=account.person_id, holder_role="self", revoked_at=None)).all()
+            if in_use and not replace:
+                raise PhoneInUse(in_use)
+            issued = credentials.activate_device(
+                session, store, account=account, person=account.person, public_jwk=self.public_jwk(),
+                nonce=nonce, proof=proof, ring=ring, now=now, lifetime=lifetime, label="demo phone")
         session.commit()
         self._save({"device_id": issued.device.id, "expires_at": issued.expires_at,
                     "credentials": issued.credentials})

@@ -1,9 +1,13 @@
 """``flask demo seed``: puts the demo zone in the database. Idempotent: rows are found by their
 natural keys and brought back to the demo values; balances and passwords already there are kept."""
+import hashlib
+import secrets
+
 from sqlalchemy import select
 
 from ..accounts.hashing import hash_password
-from ..models import Account, BusLine, Institution, MedicalPolicy, Person, Region
+from ..models import Account, BusLine, FamilyGrant, Institution, MedicalPolicy, Person, Region
+from ..models.base import utcnow
 from ..oversight import audit
 from ..registry import identity
 from . import data
@@ -23,6 +27,7 @@ def seed(session, id_hash_key):
         region.name_zh, region.name_en = zh, en
         region.province_zh, region.province_en = prov_zh, prov_en
         region.audit_bill_threshold_fen = threshold
+        region.password_free_max_fen = data.PASSWORD_FREE_MAX[code]
         regions[code] = session.merge(region)
     session.flush()
     _seed_policies(session)
@@ -30,6 +35,7 @@ def seed(session, id_hash_key):
     _seed_bus_lines(session, regions)
     persons = _seed_persons(session, id_hash_key)
     _seed_accounts(session, persons)
+    _seed_family_grants(session)
     audit.record(session, actor="cli:demo seed", action="demo.seed", target_type="zone",
                  target_id="demo")
     session.commit()
@@ -117,3 +123,22 @@ def _seed_accounts(session, persons):
         account.institution_code = binding.get("institution")
         account.region_code = binding.get("region")
         account.display_name = data.STAFF_NAMES.get(login)
+
+
+def _seed_family_grants(session):
+    """Active grants as if the invitations had been accepted (their codes unknowable and expired);
+    a grant revoked since is granted again, one still active is left alone."""
+    logins = {login for pair in data.FAMILY_GRANTS for login in pair}
+    accounts = {a.login: a for a in session.scalars(select(Account).where(Account.login.in_(logins)))}
+    session.flush()
+    now = utcnow()
+    for grantor_login, member_login in data.FAMILY_GRANTS:
+        grantor, member = accounts[grantor_login], accounts[member_login]
+        active = session.scalars(select(FamilyGrant).filter_by(
+            person_id=grantor.person_id, member_account_id=member.id, status="active")).first()
+        if active is None:
+            session.add(FamilyGrant(
+                person_id=grantor.person_id, grantor_account_id=grantor.id,
+                member_account_id=member.id, status="active", created_at=now, accepted_at=now,
+                invitation_hash=hashlib.sha256(secrets.token_bytes(32)).hexdigest(),
+                invitation_expires_at=now))

@@ -57,6 +57,15 @@ def utcnow():
 CHINA = timezone(timedelta(hours=8))  # what a person reads, and every "same day", is China time
 
 
+def china_iso(moment):
+    """A moment as a person reads it and the API says it: ISO 8601 in China time, with +08:00."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:  # SQLite hands timestamps back naive; they are stored in UTC
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(CHINA).isoformat(timespec="seconds")
+
+
 def at(unix_seconds):
     """The moment of a unix time, in UTC: the domain takes time as unix seconds (a parameter)."""
     return datetime.fromtimestamp(unix_seconds, timezone.utc)
