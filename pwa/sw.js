@@ -1,5 +1,6 @@
 // The service worker: the app shell from a versioned cache (so codes work offline), everything
-// under /api/ from the network only (one person's data is never cached here).
+// under /api/ from the network only (one person's data is never cached here) — except the public
+// "where it works" lists, network first with the last copy kept for offline.
 const VERSION = "yima-shell-dev"; // the server puts a hash of the shell files here (backend/web.py)
 const SHELL = [
   "/", "/manifest.webmanifest", "/static/css/app.css",
@@ -13,13 +14,57 @@ const SHELL = [
   "/pwa/js/screens/admin/keys.js", "/pwa/js/screens/admin/people.js",
   "/pwa/js/screens/admin/registry.js",
   "/pwa/js/screens/validator.js", "/pwa/js/validator-store.js", "/pwa/js/scanner.js", "/pwa/js/ui.js",
+  "/pwa/js/screens/history.js", "/pwa/js/screens/directory.js",
+  // the icons app.css draws (static/vendor/lucide-static-1.62.0, ISC)
+  "/static/vendor/lucide-static-1.62.0/icons/a-large-small.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/arrow-left.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/bus.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/chevron-left.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/chevron-right.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/circle-check.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/circle-x.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/clock.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/cloud-upload.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/heart-handshake.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/history.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/hospital.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/house.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/id-card.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/info.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/languages.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/list.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/lock.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/log-in.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/log-out.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/map-pin.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/phone.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/plus.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/qr-code.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/receipt-text.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/refresh-cw.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/scan-line.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/search.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/settings.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/shield-check.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/shield-off.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/smartphone.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/ticket.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/trash-2.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/triangle-alert.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/user.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/users.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/wallet.svg",
+  "/static/vendor/lucide-static-1.62.0/icons/wifi-off.svg",
 ];
+const DIRECTORY = "yima-directory"; // public lists, kept across app versions
+const PUBLIC_API = ["/api/v1/directory/"];
 
 self.addEventListener("install", (event) => event.waitUntil(precache()));
 self.addEventListener("activate", (event) => event.waitUntil(dropOldCaches()));
 self.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
   if (event.request.method !== "GET" || url.origin !== location.origin) return;
+  if (PUBLIC_API.some((prefix) => url.pathname.startsWith(prefix))) return event.respondWith(networkFirst(event.request));
   if (url.pathname.startsWith("/api/") || url.pathname.startsWith("/.well-known/")) return;
   event.respondWith(event.request.mode === "navigate" ? shellFirst(event.request) : cacheFirst(event.request));
 });
@@ -32,7 +77,7 @@ async function precache() {
 
 async function dropOldCaches() {
   const names = await caches.keys();
-  await Promise.all(names.filter((name) => name !== VERSION).map((name) => caches.delete(name)));
+  await Promise.all(names.filter((name) => name !== VERSION && name !== DIRECTORY).map((name) => caches.delete(name)));
   await self.clients.claim();
 }
 
@@ -52,5 +97,17 @@ async function shellFirst(request) {
     return await fetch(request);
   } catch (error) {
     return (await caches.match("/")) || Response.error();
+  }
+}
+
+// Public lists: the network's answer when there is one (and a copy kept), else the last copy.
+async function networkFirst(request) {
+  const cache = await caches.open(DIRECTORY);
+  try {
+    const response = await fetch(request);
+    if (response.ok) await cache.put(request, response.clone());
+    return response;
+  } catch (error) {
+    return (await cache.match(request)) || Response.error();
   }
 }

@@ -29,10 +29,20 @@ export async function call(method, path, body, headers = {}) {
     throw new ApiError(0, "network", "network");
   }
   const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new ApiError(response.status, data.code || "http_error", data.detail, data);
+  if (!response.ok) {
+    // The session ended (expired, logged out elsewhere): the app shell offers a login, keeps the codes.
+    if (response.status === 401 && !path.startsWith("/api/v1/auth/")) sessionLost?.();
+    throw new ApiError(response.status, data.code || "http_error", data.detail, data);
+  }
   return data;
+}
+
+let sessionLost = null;
+export function onSessionLost(handler) {
+  sessionLost = handler;
 }
 
 export const get = (path) => call("GET", path);
 export const post = (path, body, headers) => call("POST", path, body, headers);
+export const put = (path, body) => call("PUT", path, body);
 export const patch = (path, body) => call("PATCH", path, body);

@@ -1,17 +1,26 @@
-// The app shell: language and elder mode, the service worker, online state and the router.
+// The app shell: language and elder mode, the service worker, online state, the session and the router.
 import * as api from "./api.js";
 import * as holders from "./holders.js";
-import { apply, currentLanguage, setLanguage } from "./i18n.js";
-import { accountScreen } from "./screens/account.js";
+import { apply, currentLanguage, setLanguage, t } from "./i18n.js";
+import * as idb from "./idb.js";
+import { accountScreen, settingsScreen } from "./screens/account.js";
 import { adminConsole } from "./screens/admin/console.js";
 import { auditScreen } from "./screens/audit.js";
 import { login, signup } from "./screens/auth.js";
 import { codeScreen, stop } from "./screens/code.js";
 import { counterScreen, stopCounter } from "./screens/counter.js";
+import { directoryScreen } from "./screens/directory.js";
 import { familyScreen } from "./screens/family.js";
+import { historyScreen } from "./screens/history.js";
 import { stopValidator, validatorScreen } from "./screens/validator.js";
+import { confirmDialog } from "./ui.js";
 
-const state = { account: null, online: navigator.onLine };
+// account: who is logged in (null: nobody). Offline the server cannot be asked: the last known
+// account is assumed until the network says otherwise, so the screens stay reachable.
+const state = { account: null };
+let lastPage = null; // where "back" leads from a screen reached from several places
+const PATIENT_PAGES = new Set(["code", "history", "family", "account", "settings", "where"]);
+const NAV_OF = { settings: "account", where: "account" };
 
 function setElder(on) {
   document.documentElement.classList.toggle("elder", on);
@@ -19,15 +28,37 @@ function setElder(on) {
   localStorage.setItem("yima.elder", on ? "1" : "0");
 }
 
+function remember(account) {
+  state.account = account;
+  if (account) localStorage.setItem("yima.account", JSON.stringify({ role: account.role }));
+  else localStorage.removeItem("yima.account");
+}
+
 async function whoAmI() {
-  if (!navigator.onLine) return null;
+  if (!navigator.onLine) return JSON.parse(localStorage.getItem("yima.account") || "null");
   try {
     const answer = await api.get("/api/v1/auth/me");
     api.setCsrf(answer.csrf_token);
     return answer.account;
   } catch (error) {
-    return null;
+    return error.code === "network" ? JSON.parse(localStorage.getItem("yima.account") || "null") : null;
   }
+}
+
+function chrome(page, role) {
+  const patient = role === "patient";
+  const nav = document.getElementById("nav");
+  nav.hidden = !patient || !PATIENT_PAGES.has(page);
+  document.body.classList.toggle("has-nav", !nav.hidden);
+  nav.setAttribute("aria-label", t("nav.label"));
+  const current = NAV_OF[page] || page;
+  for (const link of nav.querySelectorAll("a")) {
+    if (link.getAttribute("href") === `#/${current}`) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  // Staff log out from the top bar; a patient does it from 账户, where it asks first.
+  document.getElementById("logout").hidden = !state.account || patient;
+  document.getElementById("offline").hidden = navigator.onLine;
 }
 
 async function route() {
@@ -35,45 +66,65 @@ async function route() {
   stopCounter();
   stopValidator();
   const page = location.hash.replace(/^#\/?/, "") || "code";
+  const from = lastPage;
+  lastPage = page;
   if (page === "validator") return validatorScreen();  // a kiosk: no login, its own token
-  document.getElementById("offline").hidden = navigator.onLine;
-  const stored = (await holders.list()).length > 0;
-  const nav = document.getElementById("nav");
+  document.documentElement.classList.remove("kiosk");
   const role = state.account?.role;
-  const cashier = role === "cashier";
-  nav.hidden = !state.account || role !== "patient";
-  document.getElementById("logout").hidden = !state.account;
-  for (const link of nav.querySelectorAll("a")) {
-    link.toggleAttribute("aria-current", link.getAttribute("href") === `#/${page}`);
-    if (link.hasAttribute("aria-current")) link.setAttribute("aria-current", "page");
+  chrome(page, role);
+  if (page === "where") {
+    const back = from && from !== "where" && from !== "validator" ? from : state.account ? "account" : "login";
+    return directoryScreen({ back: `#/${back}` });
   }
   if (!state.account) {
-    // Offline, or the session ended: the codes already on this phone still show.
-    if (page === "code" && stored) return codeScreen({ online: false });
-    if (page === "signup") return signup(loggedIn);
-    return login(loggedIn);
+    // Offline, or the session ended: the codes already on this phone still show, with a login link.
+    const stored = (await holders.list()).length > 0;
+    document.getElementById("offline").hidden = navigator.onLine;
+    if (page === "code" && stored) return codeScreen({ loggedIn: false });
+    if (page === "signup") return signup(loggedIn, { stored });
+    return login(loggedIn, { stored });
   }
-  // Admin pages: the console for an admin; anyone else sees the server's refusal there.
   if (page === "admin" || page.startsWith("admin/")) return adminConsole(page.slice(6));
-  if (cashier) return counterScreen();
+  if (role === "cashier") return counterScreen();
   if (role === "admin") return adminConsole("overview");
   if (role === "auditor") return auditScreen();
   if (page === "family") return familyScreen();
+  if (page === "history" || page.startsWith("history/")) return historyScreen(page.split("/")[1]);
   if (page === "account") return accountScreen({ onLogout: loggedOut });
-  return codeScreen({ online: navigator.onLine });
+  if (page === "settings") return settingsScreen({ onLoggedOutEverywhere: sessionEnded });
+  if (page !== "code") { location.replace("#/code"); return undefined; }
+  return codeScreen({ loggedIn: true });
 }
 
 function loggedIn(account) {
-  state.account = account;
+  remember(account);
   if (location.hash === "#/code") route();
   else location.hash = "#/code";
 }
 
+// Logging out on purpose removes this phone's codes and saved history (a shared or lent phone).
 async function loggedOut() {
-  state.account = null;
+  remember(null);
+  api.setCsrf("");
   await holders.forgetAll();
+  for (const snapshot of await idb.all("snapshots")) await idb.del("snapshots", snapshot.name);
   location.hash = "#/login";
   route();
+}
+
+// The session ended without the person asking (expired, logged out everywhere): keep the codes.
+function sessionEnded() {
+  if (!state.account) return;
+  remember(null);
+  api.setCsrf("");
+  route();
+}
+
+async function staffLogout() {
+  const sure = await confirmDialog({ titleKey: "logout.title", bodyKey: "logout.staffBody", confirmKey: "account.logout", danger: false });
+  if (!sure) return;
+  try { await api.post("/api/v1/auth/logout"); } catch (error) { /* already logged out */ }
+  loggedOut();
 }
 
 async function start() {
@@ -86,22 +137,23 @@ async function start() {
   document.getElementById("elder-toggle").addEventListener("click", () => {
     setElder(!document.documentElement.classList.contains("elder"));
   });
-  document.getElementById("logout").addEventListener("click", async () => {
-    try { await api.post("/api/v1/auth/logout"); } catch (error) { /* already logged out */ }
-    api.setCsrf("");
-    loggedOut();
+  document.getElementById("logout").addEventListener("click", staffLogout);
+  api.onSessionLost(() => {
+    if (location.hash !== "#/validator") sessionEnded();
   });
   window.addEventListener("hashchange", route);
   window.addEventListener("online", async () => {
     if (location.hash === "#/validator") return; // the kiosk syncs by itself; keep it running
-    state.account = await whoAmI(); // back online: the session cookie may still be good
+    remember(await whoAmI()); // back online: the session cookie may still be good
     route();
   });
-  window.addEventListener("offline", () => { document.getElementById("offline").hidden = false; });
+  window.addEventListener("offline", () => {
+    if (location.hash !== "#/validator") document.getElementById("offline").hidden = false;
+  });
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
   }
-  state.account = await whoAmI();
+  remember(await whoAmI());
   await route();
 }
 

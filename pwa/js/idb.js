@@ -2,7 +2,7 @@
 // adds a case below the last one and never edits an old one, so a phone that skipped versions
 // runs every step in order.
 export const DB_NAME = "yima";
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
 
 function upgrade(db, oldVersion) {
   switch (oldVersion) {
@@ -12,6 +12,9 @@ function upgrade(db, oldVersion) {
       db.createObjectStore("trust", { keyPath: "name" }); // JWKS, revocations, fares, clock offset
       db.createObjectStore("outbox", { keyPath: "id" }); // work that must reach the server later
       db.createObjectStore("seen", { keyPath: "key" }).createIndex("expires", "expires"); // offline replay guard
+    // falls through
+    case 1:
+      db.createObjectStore("snapshots", { keyPath: "name" }); // the last copy of a screen's data, for offline
     // falls through: the next version's case goes here
   }
 }
