@@ -13,6 +13,8 @@ RULES = {
     "bill_over_threshold": "a bill over the insured region's threshold",
     "revoked_same_day": "paid with a credential revoked the same day",
     "copied_code": "one code reported by two validators (a copied screenshot)",
+    "manual_identification": "settled with no code: the cashier found the person by national ID "
+                             "number (the reason is in the detail)",
     "ridden_after_revocation": "a ride after its credential, phone or person was revoked or "
                                "suspended (a possible stolen phone): not charged to the owner",
 }
@@ -47,6 +49,11 @@ def check_settlement(session, settlement):
     threshold = session.get(Region, settlement.insured_region).audit_bill_threshold_fen
     if settlement.total_fen > threshold:
         _flag(session, settlement, "bill_over_threshold", f"{settlement.total_fen} > {threshold}")
+
+
+def flag_manual_identification(session, settlement, reason):
+    """A bill settled after finding the person by national ID number (no phone): always reviewed."""
+    _flag(session, settlement, "manual_identification", reason)
 
 
 def check_revoked_credentials(session, jtis, now):
