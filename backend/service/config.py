@@ -53,6 +53,9 @@ def from_environment(environ=None):
         # counter scans a code every few seconds at most, a bus validator online a little more.
         "DEVICE_RATE_LIMIT": env.get("YIMA_DEVICE_RATE_LIMIT", "10 per hour;30 per day"),
         "VERIFY_RATE_LIMIT": env.get("YIMA_VERIFY_RATE_LIMIT", "120 per minute;3000 per hour"),
+        # Finding a person by national ID number at the counter (no phone) is the exception:
+        # per cashier, found or not, so it cannot be used to walk the registry.
+        "MANUAL_ID_RATE_LIMIT": env.get("YIMA_MANUAL_ID_RATE_LIMIT", "10 per 10 minutes;40 per day"),
         "LOCKOUT_THRESHOLD": int_or_default(env.get("YIMA_LOCKOUT_THRESHOLD"), 5),
         "LOCKOUT_SECONDS": int_or_default(env.get("YIMA_LOCKOUT_SECONDS"), 900),
         "HSTS_SECONDS": int_or_default(env.get("YIMA_HSTS_SECONDS"), 31_536_000),
