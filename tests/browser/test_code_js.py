@@ -304,10 +304,11 @@ def test_the_database_schema(module_page):
         await idb.del('seen', 'c');
         return {name: db.name, version: db.version, stores, left: (await idb.all('seen')).map((r) => r.key)};
     }""")
-    assert outcome == {"name": "yima", "version": 1, "left": ["b"], "stores": {
+    assert outcome == {"name": "yima", "version": 2, "left": ["b"], "stores": {
         "credentials": {"keyPath": "id", "indexes": []}, "keys": {"keyPath": "id", "indexes": []},
         "outbox": {"keyPath": "id", "indexes": []},
         "seen": {"keyPath": "key", "indexes": [["expires", "expires"]]},
+        "snapshots": {"keyPath": "name", "indexes": []},  # version 2: screens' last data, offline
         "trust": {"keyPath": "name", "indexes": []}}}
 
 
