@@ -15,6 +15,11 @@ const SHELL = [
   "/pwa/js/screens/admin/registry.js",
   "/pwa/js/screens/validator.js", "/pwa/js/validator-store.js", "/pwa/js/scanner.js", "/pwa/js/ui.js",
   "/pwa/js/screens/history.js", "/pwa/js/screens/directory.js",
+  // the cashier's console (screens/counter/) and its stylesheet
+  "/static/css/counter.css", "/pwa/js/screens/counter/console.js", "/pwa/js/screens/counter/bill.js",
+  "/pwa/js/screens/counter/receipt.js", "/pwa/js/screens/counter/today.js", "/pwa/js/screens/counter/reconcile.js",
+  "/pwa/js/screens/counter/identify.js", "/pwa/js/screens/counter/refund.js", "/pwa/js/screens/counter/format.js",
+  "/pwa/js/screens/counter/words.js",
   // the icons app.css draws (static/vendor/lucide-static-1.62.0, ISC)
   "/static/vendor/lucide-static-1.62.0/icons/a-large-small.svg",
   "/static/vendor/lucide-static-1.62.0/icons/arrow-left.svg",
