@@ -13,7 +13,7 @@ ADMIN = ["overview", "regions", "institutions", "lines", "staff", "validators", 
          "signing-keys", "revocations", "audit-log"]
 PAGES = [
     (None, ["#/login", "#/signup", "#/validator"]),
-    ("demo-patient", ["#/code", "#/family", "#/account"]),
+    ("demo-patient", ["#/code", "#/history", "#/family", "#/account", "#/settings", "#/where"]),
     ("demo-cashier", ["#/counter"]),
     ("demo-auditor", ["#/audit"]),
     ("demo-admin", [f"#/admin/{section}" for section in ADMIN]),
@@ -34,7 +34,7 @@ def test_pages_run_without_csp_violations(live_server, phone_context, who, route
         page.fill("#login", who)
         page.fill("#password", DEMO_PASSWORD)
         page.click("button[type=submit]")
-        page.wait_for_selector("#logout:not([hidden])")
+        page.wait_for_selector("#logout:not([hidden]), #nav:not([hidden])")  # staff: top bar; patients: 账户
     for route in routes:
         page.goto(f"{live_server}/{route}")
         page.wait_for_function("() => !document.querySelector('main')?.textContent.includes('正在加载')")

@@ -69,6 +69,7 @@ def test_sign_up_activate_show_offline_and_family(seeded, live_server, phone_con
     assert answer.status_code == 200, answer.json
     assert answer.json["masked_name"] == "顾**"
 
+    page.wait_for_function("navigator.serviceWorker.controller !== null")  # the shell is cached
     context.set_offline(True)
     page.reload()
     page.wait_for_selector("#offline:not([hidden])")
@@ -93,7 +94,7 @@ def test_sign_up_activate_show_offline_and_family(seeded, live_server, phone_con
     member.click("#nav >> text=亲情")
     member.fill("#invite_code", code)
     member.click("button:text-is('接受')")
-    member.click("button:text-is('在本机出示')")
+    member.click("#main li:has-text('顾**') button:text-is('在本机出示')")
     member.wait_for_selector(".holders")
     member.click(".holders button:has-text('顾**')")
     member.wait_for_timeout(300)
@@ -106,7 +107,12 @@ def test_sign_up_activate_show_offline_and_family(seeded, live_server, phone_con
     page.click("#nav >> text=我的码")
     page.click("#nav >> text=亲情")
     page.click("button:text-is('取消授权')")
-    page.wait_for_timeout(500)
-    member.wait_for_timeout(300)
-    refused = verify_as_cashier(seeded, next_code(member, family_code))
-    assert refused.json["code"] == "credential_revoked"
+    dialog = page.locator("dialog.confirm[open]")  # what cannot be undone asks first
+    assert "无法撤销" in dialog.inner_text()
+    dialog.locator("button.danger").click()
+    page.wait_for_selector(".message.ok:has-text('已取消')")
+    # The member's phone learns it at its next code (within 30 s): no QR, but what happened.
+    member.wait_for_selector(".code-stopped", timeout=40_000)
+    assert member.locator(".qr").count() == 0
+    assert "亲情授权已取消" in member.inner_text(".code-stopped")
+    screenshot(member, "zh-family-code-revoked")

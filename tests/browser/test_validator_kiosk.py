@@ -4,6 +4,7 @@ import time
 
 import pytest
 from conftest import CHROMIUM_ARGS, screenshot
+from test_patient_pages import axe_problems
 from phones import Phone, login
 from sqlalchemy import func, select
 from test_counter_console import write_y4m
@@ -47,18 +48,35 @@ def type_code(page, code):
 
 def test_validator_decides_offline_and_uploads_once(seeded, live_server, setup):
     browser, phones, enrol_code, start = setup
-    context = browser.new_context(viewport={"width": 800, "height": 600}, locale="zh-CN")
+    context = browser.new_context(viewport={"width": 800, "height": 480}, locale="zh-CN")
     page = context.new_page()
     page.goto(live_server + "/#/validator")
+    page.wait_for_selector("#enrol_code")
+    assert not page.is_visible("#lang-toggle") and not page.is_visible("#elder-toggle")  # a kiosk
+    assert axe_problems(page) == []
+    screenshot(page, "validator-enrol")
     page.fill("#enrol_code", enrol_code)
     page.click("button[type=submit]")
     page.wait_for_selector("#answer.green", timeout=20_000)  # the camera's QR
+    assert axe_problems(page) == []
     assert "4.00" not in page.inner_text("#answer") and "3.00 元" in page.inner_text("#answer")
     screenshot(page, "validator-green")
     type_code(page, phones[0].code("ss", now=start))  # the same code again
     page.wait_for_selector("#answer.red")
     assert "已经用过" in page.inner_text("#answer")
+    assert axe_problems(page) == []
     screenshot(page, "validator-red")
+    # At rest: its line, its bus, uploads and freshness in large type; the wedge focused, unseen.
+    page.wait_for_selector("#answer.idle .line-name")
+    rest = page.inner_text("body")
+    assert "示范区2路（朱家角—西塘）" in rest and "票价 3.00 元" in rest and "bus 2-07" in rest
+    assert "数据更新于" in rest and "请扫乘车码" in rest
+    assert page.evaluate("document.activeElement.id") == "wedge"
+    box = page.locator("#wedge").bounding_box()
+    assert box["width"] <= 1 and box["height"] <= 1
+    assert page.evaluate("getComputedStyle(document.getElementById('wedge')).opacity") == "0"
+    assert page.evaluate("document.scrollingElement.scrollHeight <= innerHeight")  # all of it on 800×480
+    assert axe_problems(page) == []
     deadline = time.monotonic() + 20
     while rides_on_server(seeded) < 1 and time.monotonic() < deadline:
         page.wait_for_timeout(300)
@@ -74,6 +92,8 @@ def test_validator_decides_offline_and_uploads_once(seeded, live_server, setup):
         type_code(page, phone.code("ss", now=time.time() + offset))
         page.wait_for_selector("#answer.green")
     page.wait_for_selector("#pending:has-text('待上传 3 笔')")
+    page.wait_for_selector("#network:has-text('离线验票中')")  # its own offline wording
+    page.wait_for_selector("#answer.idle")
     screenshot(page, "validator-offline")
     assert rides_on_server(seeded) == 1
 
@@ -232,4 +252,30 @@ def test_a_rider_in_arrears_is_refused_by_credential_id(seeded, live_server, bro
     page.wait_for_selector("#answer.idle", timeout=10_000)
     type_code(page, phones["demo-family"].code("ss"))
     page.wait_for_selector("#answer.green")
+    context.close()
+
+
+@pytest.mark.parametrize("mode", ["en", "elder"])
+def test_the_kiosk_reads_well_in_english_and_elder_mode(seeded, live_server, browser, mode):
+    admin = seeded.test_client()
+    enrol_code = admin.post("/api/v1/admin/validators", json={"line": "ZONE4", "label": "苏E-12345"},
+                            headers={"X-CSRF-Token": login(admin, "demo-admin")}).json["enrol_code"]
+    context = browser.new_context(viewport={"width": 800, "height": 480}, locale="zh-CN")
+    context.add_init_script("localStorage.setItem('yima.lang', 'en')" if mode == "en"
+                            else "localStorage.setItem('yima.elder', '1')")
+    page = context.new_page()
+    page.goto(live_server + "/#/validator")
+    page.wait_for_selector("#enrol_code")
+    assert axe_problems(page) == []
+    page.fill("#enrol_code", enrol_code)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#answer.idle .line-name")
+    page.wait_for_selector("#freshness:not(:empty)")
+    text = page.inner_text("body")
+    assert ("Zone Line 4" in text and "Fare 3.00 yuan" in text) if mode == "en" else "示范区4路" in text
+    assert axe_problems(page) == []
+    screenshot(page, f"validator-idle-{mode}")
+    type_code(page, "not-a-code")
+    page.wait_for_selector("#answer.red")
+    assert axe_problems(page) == []
     context.close()

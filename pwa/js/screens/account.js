@@ -5,6 +5,7 @@ import * as api from "../api.js";
 import * as holders from "../holders.js";
 import { currentLanguage, t } from "../i18n.js";
 import * as idb from "../idb.js";
+import { explainAuth } from "./auth.js";
 import {
   backLink, card, chinaTime, clearFieldErrors, confirmDialog, explain, field, fieldError, h, icon, message,
   money, screen, show, yuan,
@@ -205,13 +206,15 @@ export async function settingsScreen({ onLoggedOutEverywhere }) {
     if (!current) { fieldError("current_password", t("error.required", { field: t("settings.currentPassword") })); return show(pwBox, t("error.required", { field: t("settings.currentPassword") })); }
     if (!next) { fieldError("new_password", t("error.required", { field: t("settings.newPassword") })); return show(pwBox, t("error.required", { field: t("settings.newPassword") })); }
     try {
-      await api.post("/api/v1/auth/password", { current_password: current, new_password: next });
+      const answer = await api.post("/api/v1/auth/password", { current_password: current, new_password: next });
+      api.setCsrf(answer.csrf_token); // a new session here; every other one ended
       password.reset();
       show(pwBox, t("settings.passwordChanged"), "ok");
     } catch (error) {
-      const text = error.code === "weak_password" && error.problem?.reason ? t(`err.weak_password.${error.problem.reason}`)
-        : error.status === 404 || error.status === 405 ? t("settings.notYet") : explain(error);
-      fieldError(error.code === "invalid_credentials" || error.code === "wrong_password" ? "current_password" : "new_password", text);
+      const text = error.status === 404 || error.status === 405 ? t("settings.notYet") : explainAuth(error);
+      if (error.code !== "account_locked" && error.code !== "rate_limited") {
+        fieldError(error.code === "wrong_password" ? "current_password" : "new_password", text);
+      }
       show(pwBox, text);
     }
   });

@@ -5,7 +5,7 @@ import { currentLanguage, has, t } from "../i18n.js";
 import { clearFieldErrors, explain, field, fieldError, h, icon, message, screen, show } from "../ui.js";
 
 // Lockout and password-policy refusals carry details (when to retry, which rule) worth saying.
-function explainAuth(error) {
+export function explainAuth(error) {
   const problem = error.problem || {};
   if (error.code === "account_locked" && Number.isInteger(problem.retry_after)) {
     const until = new Date(Date.now() + problem.retry_after * 1000);
