@@ -11,7 +11,8 @@ export PORT
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/yima_test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/13
 
-.PHONY: run test test-services fuzz-nightly setup setup-test browser bench bench-load clean
+.PHONY: run test test-services test-failover fuzz-nightly setup setup-test browser bench bench-load \
+  clean
 
 $(VENV)/.run-installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +46,13 @@ test: setup-test
 test-services: setup-test
 	YIMA_TEST_DATABASE_URL=$(TEST_DATABASE_URL) YIMA_TEST_REDIS_URL=$(TEST_REDIS_URL) \
 	  $(PY) -m pytest tests
+
+# Past one machine (docs/deployment.md): a Redis master, replica and three sentinels, a PostgreSQL
+# primary and synchronous standby, two gunicorn instances, all on ports of their own in a temporary
+# folder; the Redis master is killed and the PostgreSQL primary crashed under load. Prints the
+# failover windows and the exactly-once figures. Not part of `make test` (tests/failover/conftest.py).
+test-failover: $(VENV)/.test-installed
+	YIMA_FAILOVER=1 $(PY) -m pytest tests/failover -s
 
 bench: setup-test
 	$(PY) bench/verify_bench.py

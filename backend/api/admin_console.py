@@ -11,6 +11,7 @@ from ..admin import audit_log, console
 from ..oversight.names import names_for
 from ..service.errors import Conflict
 from ..service.extensions import db
+from ..service.read_replica import read_session
 from ..service.issuer import current_ring, locked_ring
 from ..service.security import requires_role
 from .blueprint import bp, read_json
@@ -222,4 +223,4 @@ def revocations_recent():
               tags=["admin console"])
 def audit_log_page():
     """Newest first, filtered by actor (login or name), action (or area), target and China days."""
-    return jsonify(audit_log.page(db.session, current_user.region_code, request.args))
+    return jsonify(audit_log.page(read_session(), current_user.region_code, request.args))

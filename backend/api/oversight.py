@@ -14,6 +14,7 @@ from ..oversight import audit, cases, clearing, rules
 from ..oversight.names import names_for
 from ..service.errors import NotFound, ValidationFailed
 from ..service.extensions import db
+from ..service.read_replica import read_session
 from ..service.security import requires_role
 from .blueprint import bp
 from .schemas import (CSV, LOGGED_IN, ApiKeyCreatedOut, ApiKeyRevokedOut, ApiKeysOut, ClearingOut,
@@ -191,10 +192,10 @@ def clearing_report():
     """Gross, refusals (confirmed flags, by the bill's fund share) and net, by fund pair and by
     institution, for the cross-region settlements made in the period (docs/joint-audit.md)."""
     first, last, start, end = _period()
-    report = clearing.clearing(db.session, start=start, end=end,
+    report = clearing.clearing(read_session(), start=start, end=end,
                                region_code=current_user.region_code)
     rows = report["rows"]
-    names = names_for(db.session,
+    names = names_for(read_session(),
                       regions={r["insured_region"] for r in rows} | {r["treating_region"] for r in rows},
                       institutions={r["institution"] for r in rows})
     if request.args.get("format") == "csv":
@@ -219,8 +220,8 @@ def clearing_trend():
         last = None
     if last is None:
         raise ValidationFailed("to must be a month like 2026-11", code="bad_period")
-    result = clearing.trend(db.session, last_month=last, months=_whole("months", 12, 24),
+    result = clearing.trend(read_session(), last_month=last, months=_whole("months", 12, 24),
                             region_code=current_user.region_code)
     series = result["series"]
-    return jsonify(names=names_for(db.session, regions={s["insured_region"] for s in series}
+    return jsonify(names=names_for(read_session(), regions={s["insured_region"] for s in series}
                                    | {s["treating_region"] for s in series}), **result)

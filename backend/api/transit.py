@@ -14,6 +14,7 @@ from ..patients import credentials
 from ..service import metrics, qr
 from ..service.errors import ValidationFailed
 from ..service.extensions import db
+from ..service.read_replica import read_session
 from ..service.issuer import current_ring, verified_credentials
 from ..service.security import requires_role
 from ..tokens.documents import sign_document
@@ -125,7 +126,7 @@ def ridership():
         raise ValidationFailed("date must look like 2026-11-24", code="bad_date") from None
     # A regional auditor or admin sees the lines that serve their region; the zone sees all.
     return jsonify(date=day.isoformat(),
-                   rows=rides.ridership(db.session, day, region_code=current_user.region_code))
+                   rows=rides.ridership(read_session(), day, region_code=current_user.region_code))
 
 
 def _line(line):

@@ -23,11 +23,51 @@ def int_or_default(value, default):
 
 
 def normalise_database_url(url):
-    """Accept the usual postgres:// spellings and route them to psycopg 3."""
-    for prefix in ("postgres://", "postgresql://"):
+    """Accept the usual postgres:// spellings and route them to psycopg 3. Several hosts in libpq's
+    form (``postgresql://u@h1:5432,h2:5432/db?target_session_attrs=read-write``, a primary and its
+    standby) become the ``host=``/``port=`` query SQLAlchemy reads; libpq tries them in turn and
+    keeps the one that takes writes (docs/deployment.md, PostgreSQL)."""
+    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + _hosts_as_query(url[len(prefix):])
     return url
+
+
+def _hosts_as_query(rest):
+    """``user@h1:p1,h2:p2/db?q`` -> ``user@/db?host=h1,h2&port=p1,p2&q``; one host: unchanged."""
+    end = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+    userinfo, at, hosts = rest[:end].rpartition("@")
+    if "," not in hosts:
+        return rest
+    names, ports = [], []
+    for item in hosts.split(","):
+        if item.startswith("["):  # [IPv6]:port
+            name, _, port = item[1:].partition("]")
+            port = port[1:]
+        else:
+            name, _, port = item.partition(":")
+        if not name or (port and not port.isdigit()):
+            raise ValueError(f"bad host {item!r} in the database URL")
+        names.append(name)
+        ports.append(port)
+    path, _, query = rest[end:].partition("?")
+    if any(part.split("=")[0] in ("host", "port") for part in query.split("&")):
+        raise ValueError("name the hosts either before the database or as host=, not both")
+    hosts_query = "host=" + ",".join(names) + ("&port=" + ",".join(ports) if any(ports) else "")
+    return f"{userinfo}{at}{path or '/'}?{hosts_query}" + (f"&{query}" if query else "")
+
+
+SYNCHRONOUS_COMMIT_LEVELS = ("on", "remote_apply", "remote_write", "local")
+
+
+def synchronous_commit_level(value):
+    """YIMA_DB_SYNCHRONOUS_COMMIT: empty (the server's own setting) or a level that still writes
+    the commit to the primary's disk before answering."""
+    level = (value or "").strip().lower()
+    if level and level not in SYNCHRONOUS_COMMIT_LEVELS:
+        raise ValueError(f"YIMA_DB_SYNCHRONOUS_COMMIT is one of {', '.join(SYNCHRONOUS_COMMIT_LEVELS)}"
+                         f" (or empty), not {value!r}")
+    return level
 
 
 def from_environment(environ=None):
@@ -35,6 +75,10 @@ def from_environment(environ=None):
     return {
         "INSTANCE_PATH": os.path.abspath(env.get("YIMA_INSTANCE_PATH") or "instance"),
         "DATABASE_URL": env.get("DATABASE_URL", ""),
+        # Reports (clearing, ridership, audit log) from a standby; empty: from DATABASE_URL.
+        "DATABASE_READ_URL": env.get("DATABASE_READ_URL", ""),
+        # Where the primary has a synchronous standby: the app's writes wait for it (deployment.md).
+        "DB_SYNCHRONOUS_COMMIT": synchronous_commit_level(env.get("YIMA_DB_SYNCHRONOUS_COMMIT")),
         "REDIS_URL": env.get("REDIS_URL", ""),
         "SECRET_KEY": env.get("SECRET_KEY", ""),
         "DEMO_MODE": parse_boolean(env.get("YIMA_DEMO_MODE"), default=True),

@@ -2,8 +2,7 @@
 import select
 import sqlite3
 
-import redis
-from flask import current_app
+from flask import current_app, g, has_app_context
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -15,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.pool import Pool
 
 from ..models import Base
+from . import redis_url
 from .embedded_redis import ensure_embedded_redis, socket_path
 
 db = SQLAlchemy(model_class=Base)
@@ -39,7 +39,7 @@ class RedisClient:
         url = app.config["REDIS_URL"]
         if not url:
             return "redis+unix://" + socket_path(app.config["INSTANCE_PATH"])
-        return "redis+unix://" + url[len("unix://"):] if url.startswith("unix://") else url
+        return redis_url.limiter_storage_uri(url)
 
     def ensure_started(self):
         self.client()
@@ -48,10 +48,8 @@ class RedisClient:
         app = app or current_app
         holder = app.extensions["yima_redis"]
         if holder["client"] is None:
-            holder["client"] = redis.Redis.from_url(
-                self.url(app), socket_timeout=2, socket_connect_timeout=2,
-                health_check_interval=30,
-            )
+            # redis://, unix:// or redis+sentinel:// (backend/service/redis_url.py)
+            holder["client"] = redis_url.client(self.url(app))
         return holder["client"]
 
 
@@ -67,6 +65,30 @@ def release_session(_error=None):
     except DBAPIError:
         db.session().invalidate()
         db.session.remove()
+    reports = g.pop(READ_SESSION, None) if has_app_context() else None
+    if reports is not None:  # the standby's session of a report (read_replica.read_session)
+        try:
+            reports.close()
+        except DBAPIError:
+            reports.invalidate()
+
+
+# The key in flask.g of a request's session on DATABASE_READ_URL (backend/service/read_replica.py).
+READ_SESSION = "yima_read_session"
+
+
+@event.listens_for(Engine, "connect")
+def _synchronous_commit(dbapi_connection, _record):
+    """PostgreSQL with a synchronous standby: with DB_SYNCHRONOUS_COMMIT set, every commit of the
+    app (each money write among them) answers only once the standby has it, so a failover loses
+    nothing a client was told (docs/deployment.md). Set once per connection: no round trip per
+    transaction, and read-only transactions never wait."""
+    if isinstance(dbapi_connection, sqlite3.Connection) or not has_app_context():
+        return
+    level = current_app.config.get("DB_SYNCHRONOUS_COMMIT")
+    if level:
+        dbapi_connection.execute("SELECT set_config('synchronous_commit', %s, false)", (level,))
+        dbapi_connection.commit()  # a session-level setting, kept after this transaction
 
 
 @event.listens_for(Engine, "connect")
