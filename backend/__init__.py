@@ -4,7 +4,8 @@ import os
 from flask import Flask
 
 from .service import config as config_module
-from .service import headers, metrics
+from .service import headers, limits, metrics
+from .service.contract import JsonProvider
 from .service.extensions import db, limiter, login_manager, migrate, redis_client, release_session
 from .service.instance import ensure_instance_folder, read_or_create_secret
 from .service.logs import configure_logging
@@ -31,6 +32,7 @@ def create_app(config=None):
     app.config["ID_HASH_KEY"] = settings["ID_HASH_KEY"] or read_or_create_secret(
         instance_path, "id_hash_key")
     app.config["JSON_AS_ASCII"] = False
+    app.json = JsonProvider(app)  # refuses too deep nesting and lone surrogates (contract.py)
     app.json.ensure_ascii = False
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
 
@@ -46,6 +48,7 @@ def create_app(config=None):
     # Redis down: the limiter lets the request through instead of a 500 from its header hook;
     # every limited route needs Redis itself (lockout, OTP, nonce, replay guard), so it is a 503.
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    limits.init_app(app)  # an oversized body is a 413 before anything reads or counts it
     # The embedded Redis must be up before the limiter's own before_request counts anything.
     app.before_request(redis_client.ensure_started)
     limiter.init_app(app)

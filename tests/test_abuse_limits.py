@@ -1,16 +1,26 @@
-"""Abuse limits: account lockout (Redis), the password policy, and the per-principal limits on
-phone activation/refresh and online verification."""
+"""Abuse limits: account lockout (Redis), the password policy, the per-principal limits on
+phone activation/refresh and online verification, and guessing: family invitations (per account,
+and per invitation through its locator), validator enrolment, anonymous writes, body size.
+The reproductions of issue 14 are in test_input_regressions.py."""
+import hashlib
+import json
 import statistics
 import time
+import uuid
 
 import pytest
 from phones import Phone, login
+from sqlalchemy import select
 from test_patient_api import GU_ID, GU_PHONE, sign_up
+from test_transit_api import enrol_validator
 
 from backend.accounts import passwords
 from backend.accounts.hashing import new_staff_account
 from backend.demo.data import DEMO_PASSWORD
+from backend.models import Account, AuditEntry, FamilyGrant
+from backend.models.base import at
 from backend.service.errors import ValidationFailed
+from backend.service.extensions import db
 
 
 def client_from(app, address):
@@ -124,3 +134,108 @@ def test_verify_is_limited_per_principal_not_per_address(seeded):
     assert answers[:3] != [429] * 3 and answers[3] == 429
     assert verify(second, second_csrf).status_code != 429
     assert verify(first, first_csrf).json["code"] == "rate_limited"
+
+
+# ---- guessing: family invitations, validator enrolment, anonymous writes, body size --------
+
+def invite(client, csrf):
+    answer = client.post("/api/v1/family/invitations", headers={"X-CSRF-Token": csrf})
+    assert answer.status_code == 201, answer.json
+    return answer.json["code"]
+
+
+def accept(client, csrf, code):
+    return client.post("/api/v1/family/accept", json={"code": code}, headers={"X-CSRF-Token": csrf})
+
+
+def test_only_wrong_invitation_codes_count_and_per_account(seeded):
+    seeded.config["FAMILY_ACCEPT_RATE_LIMIT"] = "2 per hour"
+    parent, member, other = (seeded.test_client() for _ in range(3))
+    parent_csrf, member_csrf = login(parent, "demo-patient"), login(member, "demo-family")
+    assert accept(member, member_csrf, "WXYZ-2345").status_code == 404
+    assert accept(member, member_csrf, invite(parent, parent_csrf)).status_code == 200
+    assert accept(member, member_csrf, "WXYZ-2346").status_code == 404
+    assert accept(member, member_csrf, "WXYZ-2347").json["code"] == "rate_limited"
+    other_csrf = login(other, "demo-patient")  # same address, another account
+    assert accept(other, other_csrf, "WXYZ-2348").json["code"] == "invitation_invalid"
+
+
+def test_wrong_tries_under_another_locator_leave_an_invitation_alone(seeded):
+    parent, member = seeded.test_client(), seeded.test_client()
+    parent_csrf, member_csrf = login(parent, "demo-patient"), login(member, "demo-family")
+    code = invite(parent, parent_csrf)
+    plain = code.replace("-", "")
+    elsewhere = ("2" if plain[0] != "2" else "3") + plain[1:]  # same secret, another locator
+    for _ in range(6):
+        assert accept(member, member_csrf, elsewhere).json["code"] == "invitation_invalid"
+    assert accept(member, member_csrf, code).status_code == 200
+
+
+def test_the_fifth_wrong_try_is_audited_against_the_guessing_account(seeded):
+    parent, member = seeded.test_client(), seeded.test_client()
+    parent_csrf, member_csrf = login(parent, "demo-patient"), login(member, "demo-family")
+    plain = invite(parent, parent_csrf).replace("-", "")
+    for secret in [c * 5 for c in "234567" if c * 5 != plain[3:]][:5]:
+        accept(member, member_csrf, plain[:3] + secret)
+    with seeded.app_context():
+        entry = db.session.scalars(select(AuditEntry).filter_by(
+            action="family.invitation_ended")).one()
+        grant = db.session.get(FamilyGrant, int(entry.target_id))
+    assert grant.status == "revoked" and grant.revoked_at is not None
+    assert entry.actor == "demo-family"
+
+
+def test_an_invitation_made_before_locators_still_opens(seeded):
+    """Invitations of the day before the change hold a plain SHA-256 of the code."""
+    with seeded.app_context():
+        grantor = db.session.scalars(select(Account).filter_by(login="demo-patient")).one()
+        now = int(time.time())
+        db.session.add(FamilyGrant(person_id=grantor.person_id, grantor_account_id=grantor.id,
+                                   invitation_hash=hashlib.sha256(b"QRSTUVWX").hexdigest(),
+                                   status="pending", invitation_expires_at=at(now + 3600),
+                                   created_at=at(now)))
+        db.session.commit()
+    member = seeded.test_client()
+    member_csrf = login(member, "demo-family")
+    assert accept(member, member_csrf, "QRST-UVWY").status_code == 404
+    assert accept(member, member_csrf, "qrst-uvwx").status_code == 200
+
+
+def test_enrolments_that_succeed_do_not_count(seeded):
+    seeded.config["ENROL_RATE_LIMIT"] = "2 per hour"
+    # Each enrols one validator from 127.0.0.1 and then tries its used code again (a failure).
+    enrol_validator(seeded)
+    enrol_validator(seeded)
+    client = seeded.test_client()
+    refused = client.post("/api/v1/validators/enrol", json={"enrol_code": "WRONG", "public_jwk": {},
+                                                            "signature": "x"})
+    assert refused.json["code"] == "rate_limited"
+
+
+def test_the_anonymous_limit_leaves_signed_in_callers_alone(seeded):
+    seeded.config["ANONYMOUS_WRITE_RATE_LIMIT"] = "1 per minute"
+    patient = seeded.test_client()
+    csrf = login(patient, "demo-patient")
+    for _ in range(3):
+        assert patient.post("/api/v1/devices/challenge", headers={"X-CSRF-Token": csrf}).status_code == 200
+    stranger = seeded.test_client()
+    assert stranger.post("/api/v1/devices/challenge").json["code"] == "unauthenticated"
+    assert stranger.post("/api/v1/devices/challenge").json["code"] == "rate_limited"
+    assert stranger.get("/api/v1/revocations").status_code == 200  # reads are not counted
+
+
+def test_a_full_batch_of_500_rides_fits_under_the_body_limit(seeded):
+    """The largest batch the API takes, with real codes and ride ids, is well under 1 MiB (about
+    190 KB), and is taken whole."""
+    patient = seeded.test_client()
+    phone = Phone()
+    phone.activate(patient, login(patient, "demo-patient"))
+    client, auth, _, _ = enrol_validator(seeded)
+    now = time.time()
+    rides = [{"id": str(uuid.uuid4()), "code": phone.code("ss", now=now - 30 * (i % 3)),
+              "ridden_at": int(now) - 30 * (i % 3)} for i in range(500)]
+    body = json.dumps({"rides": rides}).encode()
+    assert len(body) < 0.6 * seeded.config["MAX_CONTENT_LENGTH"], len(body)
+    answer = client.post("/api/v1/rides/batch", data=body, content_type="application/json",
+                         headers=auth)
+    assert answer.status_code == 200 and len(answer.json["results"]) == 500

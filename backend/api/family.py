@@ -8,7 +8,8 @@ from flask_login import current_user
 from ..oversight import audit
 from ..patients import family
 from ..service import qr
-from ..service.extensions import db
+from ..service.extensions import db, limiter, redis_client
+from ..service.limits import configured, failed, principal_key
 from ..service.security import requires_role
 from .blueprint import bp
 from .schemas import (LOGGED_IN, CodeIn, GrantAnswerOut, GrantsOut, InvitationOut, api, json_body,
@@ -34,13 +35,27 @@ def family_invite():
 
 
 @bp.post("/family/accept")
+@limiter.limit(configured("FAMILY_ACCEPT_RATE_LIMIT"), key_func=principal_key, deduct_when=failed)
 @requires_role("patient")
 @api.validate(json=CodeIn,
-              resp=responses(HTTP_200=GrantAnswerOut, errors=(*LOGGED_IN, 404, 409, 422)),
+              resp=responses(HTTP_200=GrantAnswerOut, errors=(*LOGGED_IN, 404, 409, 422, 429)),
               tags=["family"])
 def family_accept():
+    """Accept a family invitation.
+
+    Wrong codes are limited per account (10 an hour, 30 a day by default), and the fifth wrong
+    code aimed at an invitation (its first three characters) ends it: backend/patients/family.py."""
     body = json_body()
-    grant = family.accept(db.session, member=current_user, code=body["code"], now=_now())
+    try:
+        grant = family.accept(db.session, redis_client.client(), member=current_user,
+                              code=body["code"], now=_now())
+    except family.InvitationInvalid as wrong:
+        for ended in wrong.ended:
+            audit.record(db.session, actor=current_user.login, action="family.invitation_ended",
+                         target_type="family_grant", target_id=ended.id,
+                         detail={"wrong_tries": family.MAX_WRONG_TRIES})
+        db.session.commit()  # the invitations these wrong tries ended stay ended
+        raise
     audit.record(db.session, actor=current_user.login, action="family.accept",
                  target_type="family_grant", target_id=grant.id)
     db.session.commit()

@@ -13,9 +13,10 @@ from ..oversight import audit
 from ..patients import credentials
 from ..service import metrics, qr
 from ..service.errors import ValidationFailed
-from ..service.extensions import db
-from ..service.read_replica import read_session
+from ..service.extensions import db, limiter
 from ..service.issuer import current_ring, verified_credentials
+from ..service.limits import configured, failed
+from ..service.read_replica import read_session
 from ..service.security import requires_role
 from ..tokens.documents import sign_document
 from ..transit import rides, trust, validators
@@ -60,7 +61,8 @@ def validator_disable(validator_id):
 
 
 @bp.post("/validators/enrol")
-@api.validate(json=EnrolIn, resp=responses(HTTP_201=EnrolledOut, errors=(403, 404, 409, 422)),
+@limiter.limit(configured("ENROL_RATE_LIMIT"), deduct_when=failed)  # wrong tries, per address
+@api.validate(json=EnrolIn, resp=responses(HTTP_201=EnrolledOut, errors=(403, 404, 409, 422, 429)),
               tags=["transit"])
 def validator_enrol():
     body = json_body()

@@ -97,6 +97,14 @@ def from_environment(environ=None):
         # counter scans a code every few seconds at most, a bus validator online a little more.
         "DEVICE_RATE_LIMIT": env.get("YIMA_DEVICE_RATE_LIMIT", "10 per hour;30 per day"),
         "VERIFY_RATE_LIMIT": env.get("YIMA_VERIFY_RATE_LIMIT", "120 per minute;3000 per hour"),
+        # Guessing (backend/service/limits.py): wrong tries only, so successes cost nothing. A
+        # person accepts an invitation or enrols a bus once; a typo or two is all they need.
+        "FAMILY_ACCEPT_RATE_LIMIT": env.get("YIMA_FAMILY_ACCEPT_RATE_LIMIT", "10 per hour;30 per day"),
+        "ENROL_RATE_LIMIT": env.get("YIMA_ENROL_RATE_LIMIT", "10 per hour;30 per day"),
+        "ANONYMOUS_WRITE_RATE_LIMIT": env.get("YIMA_ANONYMOUS_WRITE_RATE_LIMIT",
+                                              "30 per minute;300 per hour"),
+        # A request body (413 past it): a full batch of 500 rides is about 190 KB.
+        "MAX_CONTENT_LENGTH": int_or_default(env.get("YIMA_MAX_REQUEST_BYTES"), 1_048_576),
         # Finding a person by national ID number at the counter (no phone) is the exception:
         # per cashier, found or not, so it cannot be used to walk the registry.
         "MANUAL_ID_RATE_LIMIT": env.get("YIMA_MANUAL_ID_RATE_LIMIT", "10 per 10 minutes;40 per day"),

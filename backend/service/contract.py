@@ -6,6 +6,10 @@ decorates. What this module adds around it:
 
 - a validation failure is our problem document (``invalid_json`` 400 for a body that is not a
   JSON object, ``validation_failed`` 422 with a ``fields`` map), raised as ``ValidationFailed``;
+- the app's JSON reader (``JsonProvider``) refuses what no route takes before any code sees it:
+  nesting deeper than ``MAX_JSON_DEPTH`` (``json_too_deep`` 400; Python's parser would otherwise
+  raise RecursionError past ~1,000) and text that is not Unicode — a lone surrogate such as
+  ``"\\ud800"``, which JSON's escapes allow but UTF-8 cannot encode (``invalid_text`` 422);
 - responses are *not* re-validated or re-serialised at run time (a drift between view and
   document must never become a 500): tests/test_openapi.py checks them with schemathesis;
 - error statuses are documented as ``application/problem+json`` with the ``Problem`` schema.
@@ -14,10 +18,12 @@ How a view declares its contract is described in ``backend/api/schemas.py``. A r
 ``@api.validate`` is left out of the document, and tests/test_openapi.py then fails.
 """
 import copy
+import json
 import os
 import re
 
 from flask import Blueprint, current_app, jsonify
+from flask.json.provider import DefaultJSONProvider
 from pydantic import BaseModel, ConfigDict
 from spectree import Response, SpecTree
 from spectree.plugins.flask_plugin import FlaskPlugin
@@ -27,20 +33,27 @@ from .errors import ValidationFailed
 
 API_VERSION = "1"
 BIGINT_MAX = 2**63 - 1  # the largest integer SQLite and a PostgreSQL bigint hold
+MAX_JSON_DEPTH = 32  # the deepest body a route takes is 3 ({"rides": [{...}]})
+SURROGATE = re.compile("[\ud800-\udfff]")
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 AUTOMATIC_422 = "(automatic)"
 
 # What each error status means here, with the stable codes a client switches on.
 ERROR_STATUSES = {
-    400: "Bad request: `invalid_json` (the body is not a JSON object), `invalid_value` (a value "
-         "the database cannot hold), or an operation-specific code.",
+    400: "Bad request: `invalid_json` (the body is not a JSON object), `json_too_deep` (nested "
+         f"deeper than {MAX_JSON_DEPTH}), `invalid_value` (a value the database cannot hold), or an "
+         "operation-specific code.",
     401: "Not logged in (`unauthenticated`), or a wrong login (`invalid_credentials`).",
     403: "Logged in without the right role or scope (`forbidden`), or a cookie-authenticated "
          "write without the X-CSRF-Token header (`csrf_failed`).",
     404: "No such resource (`not_found` or an operation-specific `*_not_found`).",
     409: "Conflicts with the current state (e.g. `code_replayed`, an Idempotency-Key reused).",
-    422: "The request does not match the schema (`validation_failed`, with a `fields` map), or "
-         "the domain refused it (an operation-specific code).",
+    413: "The body is larger than the server takes (`payload_too_large`; 1 MiB by default, which "
+         "holds a full batch of 500 rides).",
+    422: "The request does not match the schema (`validation_failed`, with a `fields` map), text "
+         "that is not Unicode (`invalid_text`, a lone surrogate), or the domain refused it (an "
+         "operation-specific code).",
     429: "Too many attempts (`rate_limited`); wait and retry.",
     503: "A backing service (database, Redis) is not answering (`service_unavailable`). Retry "
          "after the Retry-After header; a retried payment with the same Idempotency-Key never "
@@ -55,8 +68,27 @@ class Out(BaseModel):
 
 def database_int(url_map, *args, max=BIGINT_MAX, **kwargs):  # noqa: A002  (werkzeug's name)
     """The ``int`` path converter, up to what the database can hold: a larger number matches no
-    route (404) instead of overflowing SQLite's integers (a 500). Still an IntegerConverter."""
-    return IntegerConverter(url_map, *args, max=max, **kwargs)
+    route (404) instead of overflowing SQLite's integers (a 500). Still an IntegerConverter.
+
+    The bound is in its regex, not only in its conversion: werkzeug answers a path whose number
+    fails conversion with 405 when another rule has the same path with other methods (GET and
+    POST ``/audit/flags/<int:flag_id>``), so a larger number must not match at all."""
+    converter = IntegerConverter(url_map, *args, max=max, **kwargs)
+    if max is not None and not converter.fixed_digits and not converter.signed:
+        converter.regex = _digits_up_to(max)
+    return converter
+
+
+def _digits_up_to(most):
+    """A regex of the decimal numbers 0..most (leading zeros allowed, as ``\\d+`` allows)."""
+    digits = str(most)
+    options = [rf"\d{{1,{len(digits) - 1}}}"] if len(digits) > 1 else []
+    for i, digit in enumerate(digits):
+        if digit != "0":
+            rest = len(digits) - i - 1
+            options.append(digits[:i] + f"[0-{int(digit) - 1}]" + (rf"\d{{{rest}}}" if rest else ""))
+    options.append(digits)
+    return "(?:" + "|".join(options) + ")"
 
 
 class Problem(BaseModel):
@@ -72,13 +104,82 @@ class Problem(BaseModel):
     fields: dict[str, str] | None = None
 
 
+class RefusedJson(ValueError):
+    """Well-formed JSON that the API does not take. A ValueError, so that every
+    ``get_json(silent=True)`` (a rate limit's key function, say) reads it as "no JSON" instead of
+    failing; request validation then says why (``_unreadable``)."""
+
+    def __init__(self, code, status, detail, fields=None):
+        super().__init__(detail)
+        self.problem = ValidationFailed(detail, code=code, status=status,
+                                        extra={"fields": fields} if fields else None)
+
+
+class JsonProvider(DefaultJSONProvider):
+    """Flask's JSON, reading only what a route could want (``app.json``; see the module text)."""
+
+    def loads(self, s, **kwargs):
+        try:
+            value = json.loads(s, **kwargs)
+        except RecursionError:
+            raise _too_deep() from None
+        _check_shape(value)
+        return value
+
+
+def _too_deep():
+    return RefusedJson("json_too_deep", 400,
+                       f"The body is nested deeper than {MAX_JSON_DEPTH} levels.")
+
+
+def _check_shape(value):
+    """Depth and text of a parsed document, without recursion (a loop over a stack)."""
+    stack = [(value, 1, "")]
+    while stack:
+        item, depth, where = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii() and SURROGATE.search(item):
+                _refuse_text(where)
+            continue
+        if isinstance(item, dict):
+            children = item.items()
+        elif isinstance(item, list):
+            children = enumerate(item)
+        else:
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise _too_deep()
+        for key, child in children:
+            name = f"{where}.{key}" if where else str(key)
+            if isinstance(key, str) and not key.isascii() and SURROGATE.search(key):
+                _refuse_text(where)
+            stack.append((child, depth + 1, name))
+
+
+def _refuse_text(where):
+    raise RefusedJson("invalid_text", 422,
+                      "Text in the body is not valid Unicode (a lone surrogate such as \\ud800).",
+                      {where or "body": "not valid Unicode text"})
+
+
+def _unreadable(request):
+    """Why a body is not a JSON object: the refusal of ``JsonProvider``, or plain invalid_json."""
+    if request.is_json:
+        try:
+            current_app.json.loads(request.get_data(cache=True))
+        except RefusedJson as refused:
+            return refused.problem
+        except ValueError:
+            pass
+    return ValidationFailed("The body must be a JSON object.", code="invalid_json", status=400)
+
+
 class _Plugin(FlaskPlugin):
     """spectree's Flask plugin, with our problem documents and without response rewriting."""
 
     def request_validation(self, request, query, json, form, headers, cookies):
         if json is not None and not isinstance(request.get_json(silent=True), dict):
-            raise ValidationFailed("The body must be a JSON object.", code="invalid_json",
-                                   status=400)
+            raise _unreadable(request)
         super().request_validation(request, query, json, form, headers, cookies)
 
     def validate_response(self, resp, resp_model, skip_validation, force_resp_serialize):
@@ -159,10 +260,11 @@ def document():
 
 
 def _finish(spec):
-    """Tidy what spectree leaves generic: 422 only where input is validated, 400 with a body,
+    """Tidy what spectree leaves generic: 422 only where input is validated, 400 and 413 with a
+    body, 429 on every write (an anonymous one is limited everywhere: backend/service/limits.py),
     404 with path parameters, and path segments that cannot be empty or contain a slash."""
     for operations in spec["paths"].values():
-        for operation in operations.values():
+        for method, operation in operations.items():
             answers = operation["responses"]
             has_body = "requestBody" in operation
             params = operation.get("parameters", [])
@@ -174,8 +276,12 @@ def _finish(spec):
                     del answers["422"]
             problem = {"$ref": "#/components/schemas/Problem"}
             if has_body:
-                answers.setdefault("400", {"description": ERROR_STATUSES[400],
-                                           "content": {PROBLEM_MEDIA_TYPE: {"schema": problem}}})
+                for status in (400, 413):
+                    answers.setdefault(str(status), {"description": ERROR_STATUSES[status], "content": {
+                        PROBLEM_MEDIA_TYPE: {"schema": problem}}})
+            if method.upper() in WRITE_METHODS:
+                answers.setdefault("429", {"description": ERROR_STATUSES[429], "content": {
+                    PROBLEM_MEDIA_TYPE: {"schema": problem}}})
             for param in params:
                 _drop_null(param["schema"])
                 if param["in"] == "path":

@@ -14,13 +14,17 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.pool import Pool
 
 from ..models import Base
-from . import redis_url
+from . import limits, redis_url
 from .embedded_redis import ensure_embedded_redis, socket_path
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# The default limit applies to every route without a limit of its own, and counts only anonymous
+# writes (backend/service/limits.py).
+limiter = Limiter(key_func=get_remote_address,
+                  default_limits=[limits.configured("ANONYMOUS_WRITE_RATE_LIMIT")],
+                  default_limits_exempt_when=limits.not_an_anonymous_write)
 
 
 class RedisClient:

@@ -1,7 +1,7 @@
 """The one place that turns errors into RFC 9457 problem documents (application/problem+json)."""
 import logging
 
-from flask import g, jsonify
+from flask import current_app, g, jsonify
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -67,6 +67,9 @@ def _from_http(error):
     detail = error.description
     if error.code == 429:
         detail = f"Too many attempts (limit: {error.description}). Wait a little and try again."
+    elif error.code == 413:
+        detail = (f"A request body may be at most {current_app.config['MAX_CONTENT_LENGTH']:,} "
+                  "bytes; send ride batches of at most 500 rides.")
     response = problem(error.code, code, error.name, detail)
     if error.code == 405 and getattr(error, "valid_methods", None):
         response.headers["Allow"] = ", ".join(error.valid_methods)
