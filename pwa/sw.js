@@ -12,7 +12,7 @@ const SHELL = [
   "/pwa/js/screens/account.js", "/pwa/js/screens/counter.js", "/pwa/js/screens/audit.js",
   "/pwa/js/screens/admin.js", "/pwa/js/screens/admin/common.js", "/pwa/js/screens/admin/console.js",
   "/pwa/js/screens/admin/keys.js", "/pwa/js/screens/admin/people.js",
-  "/pwa/js/screens/admin/registry.js",
+  "/pwa/js/screens/admin/registry.js", "/pwa/js/screens/admin/charts.js", "/static/css/backoffice.css",
   "/pwa/js/screens/validator.js", "/pwa/js/validator-store.js", "/pwa/js/scanner.js", "/pwa/js/ui.js",
   "/pwa/js/screens/history.js", "/pwa/js/screens/directory.js",
   // the cashier's console (screens/counter/) and its stylesheet

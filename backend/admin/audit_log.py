@@ -26,11 +26,15 @@ def _problem(field, code, detail):
 
 
 def _day(text, field, problems):
+    """A day of the years 2000 to 2999 (9999-12-31 and the next day would overflow: a 500)."""
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
-        problems.append(_problem(field, "not_date", "A day like 2026-11-29."))
+        day = None
+    if day is None or not date(2000, 1, 1) <= day <= date(2999, 12, 31):
+        problems.append(_problem(field, "not_date", "A day like 2026-11-29 (years 2000 to 2999)."))
         return None
+    return day
 
 
 def _number(text, field, most, problems, default):
@@ -191,8 +195,7 @@ def _targets(session, entries):
                     else account.login
                 out[("account", str(account.id))] = _label(name)
     if "person" in wanted:
-        each("person", ((p.holder_id, _label(f"参保人 {p.masked_name()}",
-                                             f"insured {p.masked_name()}"))
+        each("person", ((p.holder_id, _label(p.masked_name()))
                         for p in session.scalars(select(Person).where(
                             Person.holder_id.in_(wanted["person"])))))
     if "settlement" in wanted:

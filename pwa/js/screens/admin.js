@@ -1,16 +1,24 @@
-// For an admin: enrol bus validators (a one-time code and its QR) and see today's ridership.
+// For an admin: enrol a bus validator (a one-time code and its QR), and the day's ridership by line
+// and hour (a chart and a table by line). Lines are named (示范区1路…), never shown as ZONE1.
 import * as api from "../api.js";
 import { t } from "../i18n.js";
-import { explain, field, h, message, show } from "../ui.js";
+import { field } from "../ui.js";
+import { draw, figure } from "./admin/charts.js";
+import { cell, chinaToday, dayInput, fail, h, message, nameOf, numCell, table } from "./admin/common.js";
 
-const LINES = ["ZONE1", "ZONE2", "ZONE3", "ZONE4", "ZONE5", "ZONE6"];
+export const lineNames = (lines) => ({
+  lines: Object.fromEntries(lines.map((line) => [line.code, { zh: line.name_zh, en: line.name_en }])),
+});
 
-export async function adminPanels(main, { onRegistered = () => {} } = {}) {
+export async function enrolPanel(area, { onRegistered = () => {} } = {}) {
   const box = message();
   const enrolment = h("div", { id: "enrolment", "aria-live": "polite" });
-  const form = h("form", { novalidate: true, id: "register-validator" },
+  const { lines } = await api.get("/api/v1/admin/lines");
+  const names = lineNames(lines);
+  const form = h("form", { novalidate: true, id: "register-validator", class: "inline-form" },
+    h("h3", { text: t("admin.validators") }),
     h("div", { class: "field" }, h("label", { for: "line", text: t("admin.line") }),
-      h("select", { id: "line", name: "line" }, LINES.map((code) => h("option", { value: code, text: code })))),
+      h("select", { id: "line", name: "line" }, lines.map((line) => h("option", { value: line.code, text: nameOf(names, "lines", line.code) })))),
     field("label", "admin.label", { autocomplete: "off" }),
     h("button", { type: "submit", text: t("admin.register") }));
   form.addEventListener("submit", async (event) => {
@@ -22,21 +30,55 @@ export async function adminPanels(main, { onRegistered = () => {} } = {}) {
       enrolment.replaceChildren(h("p", { class: "big-code", text: t("admin.enrolCode", { code: answer.enrol_code }) }), picture);
       await onRegistered(answer);
     } catch (error) {
-      show(box, explain(error));
+      fail(box, error);
     }
   });
-  const ridership = h("section", { id: "ridership" });
-  main.append(h("h3", { text: t("admin.validators") }), form, box, enrolment,
-    h("h3", { text: t("admin.ridership") }), ridership);
-  try {
-    const { rows } = await api.get("/api/v1/admin/ridership");
-    const max = Math.max(1, ...rows.map((row) => row.rides));
-    ridership.replaceChildren(h("table", { class: "split" },
-      h("thead", {}, h("tr", {}, ...["admin.line", "admin.hour", "admin.rides"].map((key) => h("th", { scope: "col", text: t(key) })), h("th", {}))),
-      h("tbody", {}, rows.map((row) => h("tr", {}, h("td", { text: row.line }), h("td", { text: `${row.hour}:00` }),
-        h("td", { text: String(row.rides) }),
-        h("td", { "aria-hidden": "true" }, h("span", { class: "bar-fill", style: `width:${(row.rides / max) * 100}%` })))))));
-  } catch (error) {
-    show(box, explain(error));
+  area.append(form, box, enrolment);
+}
+
+export async function ridershipSection(area) {
+  const box = message();
+  const day = dayInput("ridership-date", chinaToday());
+  const result = h("div", { id: "ridership" });
+  const form = h("form", { class: "filter-bar", id: "ridership-form", novalidate: true },
+    h("div", { class: "field" }, h("label", { for: "ridership-date", text: t("admin.day") }), day),
+    h("button", { type: "submit", text: t("audit.show") }));
+  form.addEventListener("submit", (event) => { event.preventDefault(); load().catch((error) => fail(box, error)); });
+  area.append(form, box, result);
+  const { lines } = await api.get("/api/v1/admin/lines");
+  const names = lineNames(lines);
+  await load();
+
+  async function load() {
+    const answer = await api.get(`/api/v1/admin/ridership?date=${encodeURIComponent(day.value || chinaToday())}`);
+    const byLine = new Map();
+    for (const row of answer.rows) {
+      const hours = byLine.get(row.line) || new Array(24).fill(0);
+      hours[row.hour] += row.rides;
+      byLine.set(row.line, hours);
+    }
+    if (!byLine.size) {
+      result.replaceChildren(h("p", { class: "empty", text: t("admin.noRides", { day: answer.date }) }));
+      return;
+    }
+    const used = [...byLine.values()].flatMap((hours) => hours.map((n, hour) => (n ? hour : null))).filter((x) => x !== null);
+    const first = Math.max(0, Math.min(...used) - 1);
+    const last = Math.min(23, Math.max(...used) + 1);
+    const hours = Array.from({ length: last - first + 1 }, (_, i) => first + i);
+    const chart = figure("ridership-chart", "admin.ridershipChart", { day: answer.date });
+    const codes = [...byLine.keys()].sort();
+    result.replaceChildren(chart, h("h3", { text: t("admin.ridershipByLine") }),
+      table(["admin.line", "admin.rides#", "admin.peakHour", "admin.peakRides#"], codes.map((code) => {
+        const counts = byLine.get(code);
+        const peak = counts.indexOf(Math.max(...counts));
+        return h("tr", { "data-line": code }, cell(nameOf(names, "lines", code)), numCell(counts.reduce((a, b) => a + b, 0)),
+          cell(t("admin.hourRange", { from: String(peak).padStart(2, "0"), to: String(peak + 1).padStart(2, "0") })), numCell(counts[peak]));
+      }), { id: "ridership-table" }));
+    await draw(chart, {
+      type: "line", tableHead: t("admin.hour"),
+      labels: hours.map((hour) => `${String(hour).padStart(2, "0")}:00`),
+      datasets: codes.map((code) => ({ label: nameOf(names, "lines", code), data: hours.map((hour) => byLine.get(code)[hour]) })),
+      summary: codes.map((code) => `${nameOf(names, "lines", code)}: ${byLine.get(code).reduce((a, b) => a + b, 0)}`).join("; "),
+    });
   }
 }

@@ -1,7 +1,9 @@
 // The admin console: one tab per area (regions and policies, institutions, lines and fares, staff,
-// validators, API keys, signing keys, revocations, audit log) at #/admin/<section>, plus the
-// clearing and joint-audit overview. Anyone else who opens an admin page sees the server's refusal.
+// validators, ridership, API keys, signing keys, revocations, audit log) at #/admin/<section>, plus
+// the clearing and joint-audit overview (#/admin/overview/…, the auditor's screen, read-only for
+// decisions). Anyone else who opens an admin page sees the server's refusal.
 import * as api from "../../api.js";
+import { ridershipSection } from "../admin.js";
 import { auditScreen } from "../audit.js";
 import { apiKeysSection, auditLogSection, revocationsSection, signingKeysSection } from "./keys.js";
 import { staffSection, validatorsSection } from "./people.js";
@@ -10,7 +12,7 @@ import { explainProblem, h, message, regionName, show, t } from "./common.js";
 
 const SECTIONS = {
   regions: regionsSection, institutions: institutionsSection, lines: linesSection,
-  staff: staffSection, validators: validatorsSection, "api-keys": apiKeysSection,
+  staff: staffSection, validators: validatorsSection, ridership: ridershipSection, "api-keys": apiKeysSection,
   "signing-keys": signingKeysSection, revocations: revocationsSection, "audit-log": auditLogSection,
 };
 
@@ -22,7 +24,8 @@ function tabs(current) {
 }
 
 export async function adminConsole(section) {
-  const name = (SECTIONS[section] || section === "overview") ? section : "overview";
+  const [first, ...rest] = (section || "").split("/");
+  const name = SECTIONS[first] || first === "overview" ? first : "overview";
   const main = document.getElementById("main");
   let scope;
   try {
@@ -35,14 +38,14 @@ export async function adminConsole(section) {
     return;
   }
   if (name === "overview") {
-    await auditScreen({ admin: true });
+    await auditScreen({ admin: true, view: rest.join("/") });
     main.prepend(tabs(name));
     return;
   }
   const box = message();
   const area = h("section", { id: `console-${name}`, class: "console-section" });
-  main.replaceChildren(tabs(name), h("h2", { text: t("adm.tab." + name) }),
-    h("p", { class: "tag", text: t("adm.scope", { login: scope.login, region: regionName(scope.region) }) }), box, area);
+  main.replaceChildren(h("div", { class: "bo" }, tabs(name), h("h2", { text: t("adm.tab." + name) }),
+    h("p", { class: "bo-scope", text: t("adm.scope", { login: scope.login, region: regionName(scope.region) }) }), box, area));
   main.focus({ preventScroll: true });
   try {
     await SECTIONS[name](area, scope);

@@ -1,24 +1,29 @@
-// Console sections for trust: hospital-system API keys, the issuer's signing keys (rotation),
-// recent revocations and the audit log (newest first, a page at a time).
+// Console sections for trust: hospital-system API keys (revoked after a confirmation), the issuer's
+// signing keys (rotated after a confirmation), recent revocations, and the audit log — filtered by
+// actor, action, object and China days, a page at a time, in words: who (王晓燕 · demo-cashier),
+// what (退费), on what (结算单 #12 · 青浦区中心医院), amounts in yuan.
 import * as api from "../../api.js";
-import { field } from "../../ui.js";
-import { has } from "../../i18n.js";
-import { done, fail, h, message, percentText, regionName, t, table, when, yuanText } from "./common.js";
+import { currentLanguage, has } from "../../i18n.js";
+import { confirmDialog, field } from "../../ui.js";
+import { institutionOptions } from "./people.js";
+import {
+  cell, dayInput, done, fail, h, message, money, nameOf, percentText, regionName, select, t, table, when,
+} from "./common.js";
 
 export async function apiKeysSection(area) {
   const box = message();
   const list = h("div", { id: "api-key-list" });
   const shown = h("div", { id: "api-key-new", "aria-live": "polite" });
-  const form = h("form", { novalidate: true, id: "api-key-create" },
-    h("h3", { text: t("adm.apiKeyCreate") }),
-    field("key-institution", "adm.field.institution", { autocomplete: "off", placeholder: "H31011800001" }),
+  const institution = h("select", { id: "key-institution" });
+  const form = h("form", { novalidate: true, id: "api-key-create", class: "card form-grid" },
+    h("h3", { class: "card-title", text: t("adm.apiKeyCreate") }),
+    h("div", { class: "field" }, h("label", { for: "key-institution", text: t("adm.institution") }), institution),
     field("key-label", "adm.label", { autocomplete: "off" }),
-    h("button", { type: "submit", text: t("adm.create") }));
+    h("div", { class: "actions" }, h("button", { type: "submit", text: t("adm.create") })));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     try {
-      const institution = form.querySelector("#key-institution").value.trim();
-      const answer = await api.post(`/api/v1/admin/institutions/${encodeURIComponent(institution)}/api-keys`,
+      const answer = await api.post(`/api/v1/admin/institutions/${encodeURIComponent(institution.value)}/api-keys`,
         { label: form.querySelector("#key-label").value });
       shown.replaceChildren(h("p", { class: "message ok", text: t("adm.apiKeyOnce") }), h("p", { class: "big-code", text: answer.key }));
       await load();
@@ -27,18 +32,22 @@ export async function apiKeysSection(area) {
     }
   });
   area.append(box, list, form, shown);
-  await load();
+  await Promise.all([load(), institutionOptions(institution)]);
 
   async function load() {
-    const { keys } = await api.get("/api/v1/admin/api-keys");
-    list.replaceChildren(table(["adm.prefix", "adm.field.institution", "adm.label", "adm.createdBy", "adm.status", ""],
-      keys.map((key) => h("tr", { "data-key": key.id }, h("td", { text: key.prefix }), h("td", { text: key.institution }),
-        h("td", { text: key.label }), h("td", { text: key.created_by }),
-        h("td", { text: key.revoked ? t("adm.revoked") : t("adm.active") }),
-        h("td", {}, key.revoked ? "" : h("button", { type: "button", text: t("adm.revoke"), onclick: () => revoke(key) }))))));
+    const { keys, names } = await api.get("/api/v1/admin/api-keys");
+    list.replaceChildren(keys.length ? table(["adm.prefix", "adm.institution", "adm.label", "adm.createdBy", "adm.created", "adm.status", ""],
+      keys.map((key) => h("tr", { "data-key": key.id }, h("td", {}, h("code", { text: key.prefix })),
+        cell(nameOf(names, "institutions", key.institution)), cell(key.label || "—"), cell(key.created_by), cell(when(key.created_at)),
+        h("td", {}, h("span", { class: `tag pill ${key.revoked ? "bad" : "ok"}`, text: key.revoked ? t("adm.revoked") : t("adm.active") })),
+        h("td", {}, key.revoked ? "" : h("button", { type: "button", class: "danger-outline small", text: t("adm.revoke"),
+          onclick: () => revoke(key, nameOf(names, "institutions", key.institution)) })))))
+      : h("p", { class: "empty", text: t("adm.none") }));
   }
 
-  async function revoke(key) {
+  async function revoke(key, name) {
+    if (!await confirmDialog({ titleKey: "adm.apiKeyRevokeTitle", bodyKey: "adm.apiKeyRevokeBody", confirmKey: "adm.revoke",
+      vars: { prefix: key.prefix, name } })) return;
     try {
       await api.post(`/api/v1/admin/api-keys/${key.id}/revoke`);
       done(box, "adm.apiKeyRevoked", { prefix: key.prefix });
@@ -52,11 +61,9 @@ export async function apiKeysSection(area) {
 export async function signingKeysSection(area, scope) {
   const box = message();
   const list = h("div", { id: "signing-key-list" });
-  const rotate = h("button", { type: "button", id: "rotate", text: t("adm.rotate") });
-  const confirm = h("button", { type: "button", id: "rotate-confirm", class: "danger", text: t("adm.rotateConfirm"), hidden: true });
-  rotate.addEventListener("click", () => { confirm.hidden = false; confirm.focus(); });
-  confirm.addEventListener("click", async () => {
-    confirm.hidden = true;
+  const rotate = h("button", { type: "button", id: "rotate", class: "danger", text: t("adm.rotate") });
+  rotate.addEventListener("click", async () => {
+    if (!await confirmDialog({ titleKey: "adm.rotateTitle", bodyKey: "adm.rotateBody", confirmKey: "adm.rotateConfirm" })) return;
     try {
       const answer = await api.post("/api/v1/admin/signing-keys/rotate", { confirm: "rotate" });
       done(box, "adm.rotated", { kid: answer.kid, when: when(answer.signs_from) });
@@ -65,73 +72,147 @@ export async function signingKeysSection(area, scope) {
       fail(box, error);
     }
   });
-  area.append(h("p", { class: "tag", text: t("adm.keysIntro") }), box, list,
-    scope.zone ? h("div", { class: "actions" }, rotate, confirm) : h("p", { class: "tag", text: t("adm.zoneRotates") }));
+  area.append(h("p", { class: "bo-note", text: t("adm.keysIntro") }), box, list,
+    scope.zone ? h("div", { class: "actions" }, rotate) : h("p", { class: "tag", text: t("adm.zoneRotates") }));
   const { keys } = await api.get("/api/v1/admin/signing-keys");
   render(keys);
 
-  function render(keys) {
+  function render(items) {
     list.replaceChildren(table(["adm.kid", "adm.status", "adm.created", "adm.signsFrom", "adm.retiredAt", "adm.dropAfter"],
-      keys.map((key) => h("tr", { "data-kid": key.kid }, h("td", {}, h("code", { text: key.kid })),
-        h("td", { text: t("adm.keyState." + key.state) }), h("td", { text: when(key.created_at) }),
-        h("td", { text: when(key.signs_from) }), h("td", { text: when(key.retired_at) }), h("td", { text: when(key.drop_after) })))));
+      items.map((key) => h("tr", { "data-kid": key.kid }, h("td", {}, h("code", { text: key.kid })),
+        cell(t("adm.keyState." + key.state)), cell(when(key.created_at)),
+        cell(when(key.signs_from)), cell(when(key.retired_at)), cell(when(key.drop_after))))));
   }
 }
 
 export async function revocationsSection(area) {
   const { revocations } = await api.get("/api/v1/admin/revocations");
   area.append(revocations.length
-    ? table(["adm.version", "adm.credential", "adm.kind", "adm.region", "adm.reason", "adm.revokedAt"],
-      revocations.map((item) => h("tr", {}, h("td", { text: String(item.version) }), h("td", {}, h("code", { text: item.jti })),
-        h("td", { text: t("adm.kind." + item.kind) }), h("td", { text: regionName(item.region) }),
-        h("td", { text: item.reason }), h("td", { text: when(item.revoked_at) }))))
-    : h("p", { text: t("adm.none") }));
+    ? table(["adm.version#", "adm.credential", "adm.kind", "adm.region", "adm.reason", "adm.revokedAt"],
+      revocations.map((item) => h("tr", {}, h("td", { class: "num", text: String(item.version) }), h("td", {}, h("code", { text: item.jti })),
+        cell(t("adm.kind." + item.kind)), cell(regionName(item.region)),
+        cell(has(`adm.revokeReason.${item.reason}`) ? t(`adm.revokeReason.${item.reason}`) : item.reason), cell(when(item.revoked_at)))))
+    : h("p", { class: "empty", text: t("adm.none") }));
 }
+
+// -- the audit log --------------------------------------------------------------------------------
+
+export const ACTIONS = ["policy.update", "institution.evoucher", "line.fare", "staff.create", "staff.disable", "staff.enable",
+  "keys.rotate", "validator.register", "validator.enrol", "validator.disable", "api_key.create", "api_key.revoke",
+  "credential.revoke", "person.revoke_all", "person.suspend", "person.reinstate", "person.read", "person.identify",
+  "settlement.create", "settlement.refund", "settlement.read", "settlement.receipt", "ride.read", "counter.day_export",
+  "audit_flag.confirmed", "audit_flag.dismissed", "audit_flag.note", "device.activate", "device.revoke", "family.invite",
+  "family.accept", "family.revoke", "family.invitation_ended", "wallet.topup", "settings.password_free", "account.signup",
+  "account.password_change", "registry.import", "demo.seed"];
+const TARGETS = ["settlement", "person", "account", "institution", "policy", "bus_line", "validator", "api_key", "key",
+  "credential", "audit_flag", "ride", "device", "family_grant", "wallet_entry", "persons", "zone"];
 
 export async function auditLogSection(area) {
   const box = message();
+  const filters = h("form", { class: "filter-bar wrap", id: "audit-filters", role: "search", novalidate: true },
+    h("div", { class: "field" }, h("label", { for: "f-actor", text: t("adm.actor") }),
+      h("input", { id: "f-actor", type: "search", autocomplete: "off", placeholder: t("adm.actorHint") })),
+    select("f-action", "adm.action", [["", t("adm.allActions")], ...ACTIONS.map((a) => [a, actionText(a)])]),
+    select("f-target-type", "adm.targetType", [["", t("adm.allTargets")], ...TARGETS.map((type) => [type, t(`adm.target.${type}`)])]),
+    h("div", { class: "field" }, h("label", { for: "f-target-id", text: t("adm.targetId") }),
+      h("input", { id: "f-target-id", autocomplete: "off", placeholder: t("adm.targetIdHint") })),
+    h("div", { class: "field" }, h("label", { for: "f-from", text: t("audit.from") }), dayInput("f-from")),
+    h("div", { class: "field" }, h("label", { for: "f-to", text: t("audit.to") }), dayInput("f-to")),
+    h("div", { class: "actions" }, h("button", { type: "submit", text: t("adm.find") }),
+      h("button", { type: "reset", class: "quiet", text: t("adm.clear") })));
   const body = h("tbody", {});
-  const more = h("button", { type: "button", id: "audit-more", text: t("adm.more"), hidden: true });
-  let before = null;
-  more.addEventListener("click", () => page().catch((error) => fail(box, error)));
-  area.append(box, h("table", { class: "split", id: "audit-log" },
+  const pages = h("nav", { class: "pager-bar", "aria-label": t("bo.paging") });
+  const cursors = [null]; // cursors[n]: the `before` of page n + 1 (keyset paging, newest first)
+  let index = 0;
+  let next = null;
+  const go = (n) => { index = n; load().catch((error) => fail(box, error)); };
+  filters.addEventListener("submit", (event) => { event.preventDefault(); cursors.length = 1; go(0); });
+  filters.addEventListener("reset", () => setTimeout(() => { cursors.length = 1; go(0); }));
+  area.append(filters, box, h("table", { class: "data", id: "audit-log" },
     h("thead", {}, h("tr", {}, ["adm.at", "adm.actor", "adm.action", "adm.target", "adm.region", "adm.detail"].map((key) => h("th", { scope: "col", text: t(key) })))),
-    body), more);
-  await page();
+    body), pages);
+  await load();
 
-  async function page() {
-    const answer = await api.get(`/api/v1/admin/audit-log?limit=50${before ? `&before=${before}` : ""}`);
-    body.append(...answer.entries.map((entry) => h("tr", { "data-audit": entry.id },
-      h("td", { text: when(entry.at) }), h("td", { text: entry.actor }),
-      h("td", { text: actionText(entry.action) }), h("td", { text: `${entry.target_type} ${entry.target_id}` }),
-      h("td", { text: regionName(entry.region) }), h("td", {}, h("code", { text: detailText(entry.detail) })))));
-    before = answer.next_before;
-    more.hidden = !before;
+  async function load() {
+    const query = new URLSearchParams({ limit: 30 });
+    const value = (id) => filters.querySelector(id).value.trim();
+    for (const [name, id] of [["actor", "#f-actor"], ["action", "#f-action"], ["target_type", "#f-target-type"],
+      ["target_id", "#f-target-id"], ["from", "#f-from"], ["to", "#f-to"]]) if (value(id)) query.set(name, value(id));
+    if (cursors[index]) query.set("before", cursors[index]);
+    const answer = await api.get(`/api/v1/admin/audit-log?${query}`);
+    next = answer.next_before;
+    cursors[index + 1] = next;
+    body.replaceChildren(...(answer.entries.length ? answer.entries.map((entry) => h("tr", { "data-audit": entry.id },
+      cell(when(entry.at, { seconds: true }), { class: "nowrap" }), cell(actorText(entry.actor_info, entry.actor, answer.names)),
+      h("td", { title: entry.action, text: actionText(entry.action) }), cell(targetText(entry)),
+      cell(entry.region ? regionName(entry.region, answer.names) : "—", { class: "nowrap" }),
+      h("td", { class: "detail", text: detailText(entry.detail, answer.names) })))
+      : [h("tr", {}, h("td", { colspan: 6, class: "empty", text: t("adm.noneFound") }))]));
+    pages.replaceChildren(
+      h("button", { type: "button", class: "quiet", id: "audit-newer", text: t("bo.prev"), disabled: index === 0, onclick: () => go(index - 1) }),
+      h("span", { class: "pager-text", text: t("adm.pageN", { page: index + 1 }) }),
+      h("button", { type: "button", class: "quiet", id: "audit-more", text: t("bo.next"), disabled: !next, onclick: () => go(index + 1) }));
   }
 }
 
-function actionText(action) {
-  const key = "adm.action." + action;
-  const words = t(key);
-  return words === key ? action : `${words} (${action})`;
+export function actionText(action) {
+  return has(`adm.action.${action}`) ? t(`adm.action.${action}`) : t("adm.actionOther", { action });
 }
 
-// Amounts in yuan and ratios in %, changes as "old → new", field names in words.
-function detailText(detail) {
-  const label = (name) => (has("adm.field." + name) ? t("adm.field." + name) : name);
-  const one = (name, value) => (typeof value !== "number" ? JSON.stringify(value)
-    : name === "signs_from" ? when(value)
-      : name.endsWith("_fen") ? t("yuan", { yuan: yuanText(value) })
-      : name.endsWith("_bp") ? `${percentText(value)}%` : String(value));
-  const show = (name, value) => (Array.isArray(value) && value.length === 2
-    ? `${one(name, value[0])} → ${one(name, value[1])}` : one(name, value));
+function actorText(info, raw, names) {
+  switch (info?.kind) {
+    case "staff": {
+      const who = info.name ? t("bo.nameLogin", { name: info.name, login: info.login }) : info.login;
+      const where = info.institution ? nameOf(names, "institutions", info.institution) : regionName(info.region, names);
+      return `${who} · ${t(`adm.role.${info.role}`)} · ${where}`;
+    }
+    case "patient": return t("adm.actorPatient", { name: info.name, region: regionName(info.region, names) });
+    case "validator": return t("adm.actorValidator", { id: info.id, name: info.name || "", line: nameOf(names, "lines", info.line) });
+    case "cli": return t("adm.actorCli", { command: has(`adm.cli.${info.name}`) ? t(`adm.cli.${info.name}`) : info.name });
+    default: return raw;
+  }
+}
+
+function targetText(entry) {
+  const type = has(`adm.target.${entry.target_type}`) ? t(`adm.target.${entry.target_type}`) : entry.target_type;
+  if (["zone", "persons"].includes(entry.target_type)) return type;
+  const named = entry.target_name ? (currentLanguage() === "en" ? entry.target_name.en : entry.target_name.zh) : null;
+  if (named) return `${type} ${named}`;
+  return `${type} ${/^\d+$/.test(entry.target_id) ? "#" : ""}${entry.target_id}`;
+}
+
+// Amounts in yuan and ratios in %, changes as "old → new", codes as names, field names in words.
+function detailText(detail, names) {
+  const label = (name) => (has(`adm.detail.${name}`) ? t(`adm.detail.${name}`) : has(`adm.field.${name}`) ? t(`adm.field.${name}`) : name);
+  const one = (name, value) => {
+    if (value === null || value === undefined) return "—";
+    if (typeof value === "boolean") return value ? t("adm.yes") : t("adm.no");
+    if (name === "institution") return nameOf(names, "institutions", value);
+    if (name === "line") return nameOf(names, "lines", value);
+    if (name === "region") return regionName(value, names);
+    if (name === "role") return has(`adm.role.${value}`) ? t(`adm.role.${value}`) : value;
+    if (name === "rule") return t(`audit.rule.${value}`);
+    if (name === "via") return has(`adm.via.${value}`) ? t(`adm.via.${value}`) : value;
+    if (name === "reason" && has(`adm.revokeReason.${value}`)) return t(`adm.revokeReason.${value}`);
+    if (Array.isArray(value)) return value.length ? value.map((v) => one(name === "replaced" ? "device_id" : "", v)).join(t("adm.listSep")) : t("adm.nothing");
+    if (typeof value === "object") return Object.entries(value).map(([k, v]) => `${label(k)} ${one(k, v)}`).join(t("adm.listSep"));
+    if (typeof value !== "number") return String(value);
+    if (name === "signs_from") return when(value);
+    if (name.endsWith("_fen")) return t("yuan", { yuan: money(value) });
+    if (name.endsWith("_bp")) return `${percentText(value)}%`;
+    if (name.endsWith("_id") || name === "flag") return `#${value}`;
+    if (name === "overlap") return t("adm.hours", { hours: Math.round(value / 360) / 10 });
+    return String(value);
+  };
+  const show = (name, value) => (Array.isArray(value) && value.length === 2 && !Array.isArray(value[0]) && typeof value[0] !== "object"
+    && name !== "dropped" && name !== "replaced" ? `${one(name, value[0])} → ${one(name, value[1])}` : one(name, value));
   const parts = [];
-  for (const [name, value] of Object.entries(detail)) {
+  for (const [name, value] of Object.entries(detail || {})) {
     if (name === "changes" && value && typeof value === "object") {
-      for (const [changed, pair] of Object.entries(value)) parts.push(`${label(changed)}: ${show(changed, pair)}`);
+      for (const [changed, pair] of Object.entries(value)) parts.push(`${label(changed)}${t("adm.colon")}${show(changed, pair)}`);
     } else {
-      parts.push(`${label(name)}: ${show(name, value)}`);
+      parts.push(`${label(name)}${t("adm.colon")}${show(name, value)}`);
     }
   }
-  return parts.join("; ");
+  return parts.join(t("adm.sep")) || "—";
 }
