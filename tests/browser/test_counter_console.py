@@ -75,6 +75,11 @@ def in_view(page, selector):
         and box["x"] + box["width"] <= viewport["width"]
 
 
+def overlaps(page, first, second):
+    a, b = page.locator(first).bounding_box(), page.locator(second).bounding_box()
+    return a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
+
+
 def no_overflow(page):
     return page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
 
@@ -175,6 +180,10 @@ def test_a_cashiers_day_by_keyboard(browser, live_server, seeded, patient_phone)
         page.keyboard.type(f"{10 + index}.5")
     page.wait_for_function("() => document.querySelector('#total-bill').textContent === '" + f"{8 + sum(10 + i for i in range(8)) + 4:.2f}" + "'")
     assert page.locator("#bill-lines tr").count() == 9 and in_view(page, "#settle") and no_overflow(page)
+    assert in_view(page, "#use-account") and in_view(page, "#split-cash")
+    assert not overlaps(page, "#bill-lines tr:last-child [name=amount]", "#bill-foot")  # the line typed in shows
+    page.wait_for_function("() => document.querySelector('#split-cash').textContent !== '—' "
+                           "&& !document.querySelector('#bill-foot').classList.contains('pending')")
     screenshot(page, "counter-bill-long")
     page.keyboard.press("Enter")  # a new line
     page.keyboard.press("Enter")  # empty: to 确认结算
@@ -325,9 +334,17 @@ def test_wedge_input_ending_in_lf_works_and_english_reads_as_english(browser, li
     page.click("#lang-toggle")  # English
     page.wait_for_selector("#counter-head >> text=Cashier")
     page.focus("#wedge")
-    page.keyboard.insert_text(patient_phone.code("med") + "\n")  # LF, as some scanners send
+    codes = Codes(patient_phone)
+    page.keyboard.insert_text(codes.fresh() + "\n")  # LF, as some scanners send
     page.wait_for_selector("#holder.ok-card")
     page.wait_for_function("() => document.activeElement.name === 'amount'")
+    # The next code, scanned while the amount has the focus: taken as a scan, not as an amount.
+    scans = page.evaluate("() => performance.getEntriesByName(location.origin + '/api/v1/verify').length")
+    page.keyboard.insert_text(codes.fresh())
+    page.keyboard.press("Enter")
+    page.wait_for_function("n => performance.getEntriesByName(location.origin + '/api/v1/verify').length > n", arg=scans)
+    page.wait_for_selector("#holder.ok-card")
+    page.wait_for_function("() => document.activeElement.name === 'amount' && document.activeElement.value === ''")
     page.keyboard.type("12.5")
     page.wait_for_function("() => document.querySelector('#split-cash').textContent === '0.00'")
     assert "Settle" in page.inner_text("#settle") and "Cashier" in page.inner_text("#counter-head")

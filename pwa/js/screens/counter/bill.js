@@ -12,9 +12,12 @@ import { clearField, errorSummary, explain, markField } from "./words.js";
 const CATEGORIES = ["registration", "drug", "examination", "treatment", "material"];
 const CLASSES = ["A", "B", "C"];
 const PREVIEW_DELAY = 250;
+// A code a scanner typed into a bill field by mistake (the next patient, scanned early): long, and
+// all in the code's base45 alphabet.
+const looksLikeCode = (text) => text.length >= 60 && /^[0-9A-Z $%*+\-./:]+$/.test(text.trim());
 let rowSeq = 0;
 
-export function createBill({ onSettled, onRefused }) {
+export function createBill({ onSettled, onRefused, onScan }) {
   const state = { scan: null, attempt: null, timer: null, previewSeq: 0, busy: false };
   const summary = h("div", { class: "error-summary", id: "bill-errors", role: "alert", tabindex: "-1", hidden: true });
   const box = h("p", { class: "message error", id: "bill-message", role: "alert" });
@@ -40,8 +43,7 @@ export function createBill({ onSettled, onRefused }) {
         lines)),
     h("div", { class: "bill-tools" },
       h("button", { type: "button", id: "add-line", class: "quiet", onclick: () => addLine().focusFirst() },
-        h("span", { class: "icon i-plus", "aria-hidden": "true" }), t("counter.addLine")),
-      h("div", { class: "check" }, useAccount, h("label", { for: "use-account", text: t("counter.useAccount") }))),
+        h("span", { class: "icon i-plus", "aria-hidden": "true" }), t("counter.addLine"))),
     h("div", { class: "bill-foot", id: "bill-foot" },
       h("div", { class: "bill-figures", "aria-live": "polite" },
         figure("total-bill", "counter.total", "total"),
@@ -52,6 +54,7 @@ export function createBill({ onSettled, onRefused }) {
         figure("split-account", "counter.account"),
         figure("split-cash", "ctr.cashDue", "cash"),
         h("p", { class: "split-note", id: "split-note", text: "" })),
+      h("div", { class: "check use-account" }, useAccount, h("label", { for: "use-account", text: t("counter.useAccount") })),
       box,
       settleButton));
 
@@ -150,6 +153,14 @@ export function createBill({ onSettled, onRefused }) {
   // Enter in a line: the next line's amount (a new line after the last); on an empty last line,
   // to 确认结算.
   function enter(row) {
+    const focused = document.activeElement;
+    if (focused && row.contains(focused) && looksLikeCode(focused.value || "")) {
+      const code = focused.value.trim();
+      focused.value = "";
+      clearField(focused);
+      onScan?.(code);
+      return;
+    }
     const amount = row.querySelector("[name=amount]");
     const isLast = row === lines.lastElementChild;
     if (!amount.value.trim()) {

@@ -6,7 +6,7 @@ import { t } from "../../i18n.js";
 import { h, screen } from "../../ui.js";
 import { attachWedge, cameraErrorCode, startCamera } from "../../scanner.js";
 import { createBill } from "./bill.js";
-import { longDay, money, named, schemeWord } from "./format.js";
+import { longDay, money, named, schemeWord, todayInChina } from "./format.js";
 import { identifyForm } from "./identify.js";
 import { clearPrintArea, paperPicker, printOut, receiptElement } from "./receipt.js";
 import { reconcilePanel } from "./reconcile.js";
@@ -16,6 +16,7 @@ import { explain } from "./words.js";
 
 let stopCamera = null;
 let removeKeys = null;
+let dayTimer = null;
 let activeTab = "settle";
 
 export function stopCounter() {
@@ -23,6 +24,7 @@ export function stopCounter() {
   stopCamera = null;
   removeKeys?.();
   removeKeys = null;
+  clearInterval(dayTimer);
   clearPrintArea();
 }
 
@@ -90,6 +92,8 @@ export async function counterScreen() {
   };
   document.addEventListener("keydown", onKey);
   removeKeys = () => document.removeEventListener("keydown", onKey);
+  // A console left open past midnight says the new day (China time).
+  dayTimer = setInterval(() => { header.querySelector("#counter-date").textContent = longDay(todayInChina()); }, 60_000);
   select(activeTab);
 }
 
@@ -111,6 +115,7 @@ function settlePanel() {
     h("p", { class: "big-hint", text: t("counter.waiting") }),
     h("p", { class: "secondary", text: t("ctr.idleHelp") }));
   const bill = createBill({
+    onScan: (code) => scanned(code),
     onSettled: (answer) => settled(answer),
     onRefused: (error) => {
       if (error.code === "scan_expired" || error.code === "code_already_settled") wedge.focus();
