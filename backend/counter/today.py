@@ -123,12 +123,11 @@ def reconciliation(session, *, institution_code, day, regions):
             _add(totals, settlement)
     start, end = bounds(day)
     cleared = {}
-    report = clearing.clearing(session, start=start, end=end)
-    for row in report["rows"] if isinstance(report, dict) else report:
+    for row in clearing.clearing(session, start=start, end=end)["rows"]:
         if row["institution"] == institution_code:
             entry = cleared.setdefault(row["insured_region"], {"settlements": 0, "fund_fen": 0})
             entry["settlements"] += row["settlements"]
-            entry["fund_fen"] += row.get("gross_fen", row.get("fund_fen", 0))  # before refusals
+            entry["fund_fen"] += row["gross_fen"]  # before any refusal by the joint audit
     agrees = True
     for code, region in by_region.items():
         if region["cross_region"]:

@@ -82,7 +82,7 @@ export function createBill({ onSettled, onRefused, onScan }) {
     const picker = h("div", { class: "class-picker", role: "radiogroup", "aria-label": t("counter.class"), id: `class-${id}` },
       CLASSES.map((value, index) => h("label", { class: "class-option", title: t(`ctr.classHelp.${value}`) },
         h("input", { type: "radio", name: `class-${id}`, value, checked: value === klass,
-          "aria-label": `${classWord(value)}（${t(`ctr.classHelp.${value}`)}）`, "data-key": String(index + 1) }),
+          "aria-label": t(`ctr.classHelp.${value}`), "data-key": String(index + 1) }),
         h("span", { text: classWord(value), "aria-hidden": "true" }))));
     const amountInput = h("input", { name: "amount", id: `amount-${id}`, inputmode: "decimal", autocomplete: "off",
       value: amount, class: "num", "aria-label": t("counter.amount") });
