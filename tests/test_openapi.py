@@ -1,16 +1,21 @@
 """The API contract: /openapi.json is valid OpenAPI 3.1, documents every /api/v1 route, and the
 app answers as it says — schemathesis over the WSGI app, anonymous and logged in as demo staff
-and a demo patient, in both generation modes (data that fits the schemas, and data that does not).
+and a demo patient, in both generation modes (data that fits the schemas, and data that does not),
+and with hostile input (``hostile``): bodies nested 3,000 deep, lone surrogates in every string of a
+body, and query values at the ends of the calendar and past 64 bits.
 """
+import json
 import re
 
 import pytest
 import schemathesis
 from fuzzing import examples
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from openapi_spec_validator import OpenAPIV31SpecValidator
 from schemathesis.checks import not_a_server_error
+from schemathesis.core import NotSet
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -22,6 +27,12 @@ PASSWORD = "yima-demo-2026"
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 EXAMPLES = examples(5)  # per operation, mode and login: well under a minute at scale 1
+HOSTILE_EXAMPLES = examples(3)
+# Called last: each ends the session the rest of the run uses.
+SESSION_ENDING = {"POST /api/v1/auth/logout", "POST /api/v1/auth/logout-all",
+                  "POST /api/v1/auth/password"}
+DEEP = "[" * 3000 + "]" * 3000
+FAR_VALUES = ["9999-12-31", "0001-01-01", "99999999999999999999", "-99999999999999999999"]
 
 
 def _document(client):
@@ -76,17 +87,62 @@ def _logged_in(app, login):
         {"X-CSRF-Token": answer.json["csrf_token"]}
 
 
+def _surrogates(value):
+    """Every string of a body with a lone surrogate appended (keys too)."""
+    if isinstance(value, str):
+        return value + "\ud800"
+    if isinstance(value, list):
+        return [_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {_surrogates(key): _surrogates(item) for key, item in value.items()}
+    return value
+
+
+def hostile(operation, spec):
+    """A strategy of valid cases made hostile in one way each, or None if the operation takes
+    neither a body nor query parameters."""
+    documented = spec["paths"][operation.path][operation.method.lower()]
+    query = [p["name"] for p in documented.get("parameters", []) if p["in"] == "query"]
+    families = (["deep", "surrogate"] if "requestBody" in documented else []) + \
+        (["far"] if query else [])
+    if not families:
+        return None
+
+    def spoil(drawn):
+        case, family, far = drawn
+        if family == "far":
+            case.query = {**(case.query or {}), **{name: far for name in query}}
+        elif family == "surrogate" or isinstance(case.body, NotSet):
+            case.body = _surrogates({} if isinstance(case.body, NotSet) else case.body)
+        else:  # a field (or the whole body) nested 3,000 deep, as raw JSON text
+            body = case.body if isinstance(case.body, dict) else {}
+            text = json.dumps({**body, next(iter(body), "x"): "DEEP"})
+            case.body = text.replace('"DEEP"', DEEP, 1).encode()
+        return case
+    return st.tuples(operation.as_strategy(generation_mode=GenerationMode.POSITIVE),
+                     st.sampled_from(families), st.sampled_from(FAR_VALUES)).map(spoil)
+
+
 @pytest.mark.parametrize("login", [None, "demo-patient", "demo-cashier", "demo-admin",
                                    "demo-auditor"])
 def test_the_app_answers_as_documented(seeded, login):
+    # Past the rate limits (429 is documented), so that every example reaches the route's code.
+    seeded.config.update({name: "100000 per minute" for name in seeded.config
+                          if name.endswith("_RATE_LIMIT")})
     cookies, headers = _logged_in(seeded, login)
+    spec = seeded.test_client().get("/openapi.json").json
     schema = schemathesis.openapi.from_wsgi("/openapi.json", seeded)
     failures, succeeded = [], set()
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            @given(case=operation.as_strategy(generation_mode=mode))
-            @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+    operations = sorted((result.ok() for result in schema.get_all_operations()),
+                        key=lambda operation: operation.label in SESSION_ENDING)
+    for operation in operations:
+        strategies = [(mode.value, operation.as_strategy(generation_mode=mode), EXAMPLES)
+                      for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)]
+        if hostile(operation, spec) is not None:
+            strategies.append(("hostile", hostile(operation, spec), HOSTILE_EXAMPLES))
+        for mode, strategy, count in strategies:
+            @given(case=strategy)
+            @settings(max_examples=count, deadline=None, derandomize=True, database=None,
                       phases=[Phase.explicit, Phase.generate],
                       suppress_health_check=list(HealthCheck))
             def call(case):
@@ -99,7 +155,7 @@ def test_the_app_answers_as_documented(seeded, login):
             except Unsatisfiable:  # nothing to make invalid: no body, query or path parameter
                 continue
             except Exception as error:  # noqa: BLE001  collect every operation's failure
-                failures.append(f"{operation.label} [{mode.value}]: {error}")
+                failures.append(f"{operation.label} [{mode}]: {error}")
     assert not failures, f"{len(failures)} operations answer otherwise than documented:\n" + \
         "\n\n".join(failures)
     # Logged in, the run gets past the login and role checks (not only 401s and 403s).
