@@ -58,6 +58,10 @@ def test_the_client_of_a_sentinel_address_is_the_services_primary_and_connects_l
     assert [s.connection_pool.connection_kwargs["port"] for s in sentinels] == [1, 2]
     assert sentinels[0].connection_pool.connection_kwargs["socket_timeout"] == \
         redis_url.SENTINEL_TIMEOUT
+    # A dead sentinel is skipped at once, not retried (redis-py's default: ~5 s per discovery).
+    assert sentinels[0].get_retry().get_retries() == 0
+    # Commands on the master are not retried (as from_url's clients): a request fails fast, a 503.
+    assert client.connection_pool.make_connection().retry.get_retries() == 0
     assert not pool._available_connections and not pool._in_use_connections  # nothing yet
     # No primary to be found is a ConnectionError, which the app answers with a 503.
     assert issubclass(redis.sentinel.MasterNotFoundError, redis.ConnectionError)

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import redis
 from limits.storage import RedisSentinelStorage
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from redis.sentinel import Sentinel
 
 SENTINEL_SCHEME = "redis+sentinel"
@@ -56,8 +58,11 @@ class SentinelAddress:
         return kwargs
 
     def sentinel_kwargs(self):
-        """redis-py keyword arguments for connections to the sentinels themselves."""
-        kwargs = {"socket_timeout": SENTINEL_TIMEOUT, "socket_connect_timeout": SENTINEL_TIMEOUT}
+        """redis-py keyword arguments for connections to the sentinels themselves. No retries: a
+        sentinel that does not answer is skipped for the next one at once (redis-py's default
+        retries would spend some 5 s on a dead sentinel before asking the next)."""
+        kwargs = {"socket_timeout": SENTINEL_TIMEOUT, "socket_connect_timeout": SENTINEL_TIMEOUT,
+                  "retry": Retry(NoBackoff(), 0)}
         if self.sentinel_username:
             kwargs["username"] = self.sentinel_username
         if self.sentinel_password:
