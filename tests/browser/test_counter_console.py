@@ -192,13 +192,6 @@ def test_a_cashiers_day_by_keyboard(browser, live_server, seeded, patient_phone)
     receipts.append(receipt_figures(page))
     assert "丙" in page.inner_text("#receipt .receipt")
 
-    # The same code again (a screenshot of it): a red card in plain words.
-    page.keyboard.insert_text(patient_phone.code("med", now=max(codes.used) * 30 + 1))
-    page.keyboard.press("Enter")
-    page.wait_for_selector("#holder.refused-card")
-    assert "已经用过" in page.inner_text("#holder")
-    screenshot(page, "counter-refused")
-
     # Today (F4): three bills; refund the second from the list, after a confirmation.
     page.keyboard.press("F4")
     page.wait_for_selector("#today-rows tr[data-id]")
@@ -215,7 +208,7 @@ def test_a_cashiers_day_by_keyboard(browser, live_server, seeded, patient_phone)
     screenshot(page, "counter-refund-confirm")
     page.click("dialog.confirm button.danger")
     page.wait_for_selector("#panel-today .message.ok")
-    assert "请退还患者现金" in page.inner_text("#panel-today .message.ok")
+    assert "已退费" in page.inner_text("#panel-today .message.ok")
     page.wait_for_selector("#today-rows tr.row-refund")
     assert page.locator("#today-rows tr[data-id]").count() == 4
     screenshot(page, "counter-today-refunded")
@@ -233,6 +226,14 @@ def test_a_cashiers_day_by_keyboard(browser, live_server, seeded, patient_phone)
     assert "与清算数据一致" in page.inner_text("#reconcile-verdict")
     assert "嘉善县" in page.inner_text("#reconcile-regions") and "王晓燕" in page.inner_text("#reconcile-cashiers")
     screenshot(page, "counter-reconcile")
+
+    # The same code again (a copy of it), scanned while the reconciliation is open: the scanner's
+    # keys go to the scanner field, and the answer is a red card in plain words.
+    page.keyboard.type(patient_phone.code("med", now=max(codes.used) * 30 + 1))
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#holder.refused-card")
+    assert "已经用过" in page.inner_text("#holder") and not page.is_hidden("#panel-settle")
+    screenshot(page, "counter-refused")
 
     # No phone: 陆根生 has no smartphone; he is found by his ID number and settled the same way.
     page.keyboard.press("F2")
@@ -316,6 +317,22 @@ def test_the_camera_reads_a_code_and_a_missing_camera_is_said_in_words(camera_br
     assert "沈**" in page.inner_text("#holder")
     screenshot(page, "counter-camera")
     page.click("#camera-toggle")  # off
+    # Settle, then refund from the receipt on screen: the receipt is stamped, the balance restored.
+    page.focus("#bill-lines [name=amount]")
+    page.keyboard.type("5")
+    page.keyboard.press("F9")
+    page.wait_for_selector("#receipt:not([hidden]) .receipt")
+    before = page.inner_text("#holder-balance")
+    page.click("#refund")
+    page.keyboard.type("重复收费")
+    page.keyboard.press("Enter")
+    page.click("dialog.confirm button.danger")
+    page.wait_for_selector("#receipt .receipt .stamp")
+    assert "已退费" in page.inner_text("#receipt") and "重复收费" in page.inner_text("#receipt-refund")
+    assert page.locator("#refund").count() == 0  # nothing left to refund
+    after = float(page.inner_text("#holder-balance").split()[0])
+    assert after == float(before.split()[0]) + 5
+    screenshot(page, "counter-receipt-refunded")
 
     # No camera at all (a plain headless browser): words, never "Requested device not found".
     plain = browser.new_context(**COUNTER).new_page()

@@ -88,6 +88,11 @@ export async function counterScreen() {
     } else if (event.key === "F9" && activeTab === "settle") {
       event.preventDefault();
       settle.settleNow();
+    } else if (startsAScan(event)) {
+      // A scanner typing while the focus is on a tab, a button or the page (today's list, say):
+      // the code goes to the scanner field, whatever panel was open.
+      if (activeTab !== "settle") select("settle");
+      settle.focusScanner();
     }
   };
   document.addEventListener("keydown", onKey);
@@ -95,6 +100,12 @@ export async function counterScreen() {
   // A console left open past midnight says the new day (China time).
   dayTimer = setInterval(() => { header.querySelector("#counter-date").textContent = longDay(todayInChina()); }, 60_000);
   select(activeTab);
+}
+
+// A printable key pressed outside any field (a scanner starting to type a code).
+function startsAScan(event) {
+  return !event.defaultPrevented && event.key.length === 1 && event.key !== " " && !event.ctrlKey && !event.altKey
+    && !event.metaKey && !event.target.closest?.("input, textarea, select, [contenteditable]");
 }
 
 function settlePanel() {
@@ -217,11 +228,12 @@ function settlePanel() {
     idle.hidden = true;
     done.textContent = "";
     clearPrintArea();
-    holderCard(answer, false);
+    holderCard(answer);
     bill.start(answer);
   }
 
-  function holderCard(answer, after) {
+  // `after`: null (as scanned), "settled" or "refunded": which balance the card shows.
+  function holderCard(answer, after = null) {
     const region = named(answer.home_region_name);
     holder.className = "holder ok-card";
     holder.replaceChildren(...[
@@ -230,14 +242,14 @@ function settlePanel() {
       h("dl", { class: "holder-facts" },
         h("dt", { text: t("ctr.insured") }), h("dd", { text: `${region} · ${schemeWord(answer.insurance_class)}` }),
         h("dt", { text: t("ctr.rules") }), h("dd", { text: t(answer.cross_region ? "ctr.rulesCross" : "ctr.rulesLocal", { region }) }),
-        h("dt", { text: t(after ? "ctr.balanceAfter" : "ctr.balance") }),
+        h("dt", { text: t({ settled: "ctr.balanceAfter", refunded: "ctr.balanceRefunded" }[after] || "ctr.balance") }),
         h("dd", { id: "holder-balance", text: t("yuan", { yuan: money(answer.personal_account_fen) }) })),
       answer.family_holder ? h("p", { class: "tag pill family", text: t("counter.family") }) : null].filter(Boolean));
   }
 
   function settled(answer) {
     state.scan = { ...state.scan, personal_account_fen: answer.personal_account_after_fen };
-    holderCard(state.scan, true);
+    holderCard(state.scan, "settled");
     bill.reset();
     showReceipt(answer.receipt);
     done.textContent = t(answer.receipt.cash_fen ? "ctr.settledText" : "ctr.settledNoCash",
@@ -267,7 +279,7 @@ function settlePanel() {
     slot.replaceChildren(refundForm({ ...receipt, patient: receipt.patient.masked_name }, {
       onDone: async (answer) => {
         if (answer) {
-          if (state.scan) holderCard({ ...state.scan, personal_account_fen: answer.personal_account_after_fen }, true);
+          if (state.scan) holderCard({ ...state.scan, personal_account_fen: answer.personal_account_after_fen }, "refunded");
           showReceipt(answer.receipt, refundedText(answer));
         } else {
           const fresh = await api.get(`/api/v1/settlements/${receipt.id}/receipt`);
@@ -299,6 +311,7 @@ function settlePanel() {
     element,
     focus: () => (state.scan && !bill.element.hidden ? bill.element.querySelector("[name=amount]")?.focus() : wedge.focus()),
     settleNow: () => bill.settle(),
+    focusScanner: () => wedge.focus(),
     async refundedElsewhere() {  // refunded from today's list: the receipt on screen follows
       if (!state.receipt) return;
       try {

@@ -65,6 +65,6 @@ export function refundForm(bill, { onDone, onCancel }) {
 // What the cashier is told after a refund: what goes back where (cash to hand back).
 export function refundedText(answer) {
   const refund = answer.refund;
-  return t("ctr.refundedText", { number: answer.receipt.refund?.number ?? refund.id, cash: money(-refund.cash_fen),
+  return t(refund.cash_fen ? "ctr.refundedText" : "ctr.refundedNoCash", { number: answer.receipt.refund?.number ?? refund.id, cash: money(-refund.cash_fen),
     account: money(-refund.personal_account_fen), fund: money(-refund.fund_fen) });
 }
