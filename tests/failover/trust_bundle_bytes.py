@@ -9,6 +9,7 @@ Sizes are raw and gzip (level 6, what a proxy would send with ``Content-Encoding
 import gzip
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -29,6 +30,13 @@ SIZES = (0, 1_000, 10_000, 50_000, 100_000)
 
 def main():
     folder = tempfile.mkdtemp(prefix="yima-trust-bytes-")
+    try:
+        measure(folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def measure(folder):
     app = create_app({"INSTANCE_PATH": folder, "DATABASE_URL": f"sqlite:///{folder}/y.sqlite3",
                       "SECRET_KEY": "k", "ID_HASH_KEY": "h", "LOG_LEVEL": "ERROR"})
     with app.app_context():
@@ -49,9 +57,7 @@ def main():
                                    headers={"Authorization": f"Bearer {token}"}).json
     base = _sizes(bundle)
     print(f"demo zone trust bundle: {base[0]:,} bytes, gzip {base[1]:,} "
-          f"(JWKS {len(json.dumps(bundle['jwks'])):,} bytes; "
-          f"{len(bundle['revocations']['jti']) if isinstance(bundle['revocations'], dict) else 'signed'}"
-          f" lists)")
+          f"(of which the JWKS {len(json.dumps(bundle['jwks'], separators=(',', ':'))):,} bytes)")
     now = int(time.time())
     with app.app_context():
         ring = current_ring(app)
