@@ -116,13 +116,16 @@ def test_admin_enrols_a_validator_and_sees_ridership(seeded, live_server, phone_
     page.fill("#login", "demo-admin")
     page.fill("#password", "yima-demo-2026")
     page.click("button[type=submit]")
+    page.wait_for_selector("#logout:not([hidden])")
+    page.goto(live_server + "/#/admin/validators")  # the admin console's validators tab
     page.wait_for_selector("#register-validator")
     page.select_option("#line", "ZONE4")
     page.fill("#label", "苏E-12345")
     page.click("#register-validator button[type=submit]")
     page.wait_for_selector("#enrolment .qr svg")
     assert "登记码" in page.inner_text("#enrolment")
-    page.wait_for_selector("#ridership table")
+    page.goto(live_server + "/#/admin/ridership")
+    page.wait_for_selector("#ridership table, #ridership .empty")
     screenshot(page, "admin-validators")
 
 

@@ -3,7 +3,7 @@
 // password, the phones (report a lost one — it asks first), log out everywhere (it asks first).
 import * as api from "../api.js";
 import * as holders from "../holders.js";
-import { currentLanguage, t } from "../i18n.js";
+import { currentLanguage, has, t } from "../i18n.js";
 import * as idb from "../idb.js";
 import { explainAuth } from "./auth.js";
 import {
@@ -180,7 +180,7 @@ export async function settingsScreen({ onLoggedOutEverywhere }) {
     const sub = device.revoked ? t("settings.revokedAt", { time: device.revoked_at ? chinaTime(device.revoked_at) : "" }) : used;
     return h("li", { "data-device": device.id },
       h("span", { class: "row-main" }, h("span", { class: "row-title", text: title }), h("span", { class: "row-sub", text: sub })),
-      device.revoked ? h("span", { class: "tag pill", text: t("account.revoked") })
+      device.revoked ? h("span", { class: "tag pill", text: has(`settings.stopped.${device.revoke_reason}`) ? t(`settings.stopped.${device.revoke_reason}`) : t("settings.stopped") })
         : h("button", { type: "button", class: "danger-outline", onclick: () => reportLost(device, thisPhone) }, icon("shield-off"), t("account.revoke")));
   }
 

@@ -9,7 +9,8 @@ export function explainAuth(error) {
   const problem = error.problem || {};
   if (error.code === "account_locked" && Number.isInteger(problem.retry_after)) {
     const until = new Date(Date.now() + problem.retry_after * 1000);
-    const time = until.toLocaleTimeString(currentLanguage(), { hour: "2-digit", minute: "2-digit" });
+    const time = until.toLocaleTimeString(currentLanguage(), { hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+      timeZone: "Asia/Shanghai" }); // China time, whatever the phone's zone
     return t("err.account_locked", { minutes: Math.ceil(problem.retry_after / 60), time });
   }
   if (error.code === "weak_password" && has("err.weak_password." + problem.reason)) {

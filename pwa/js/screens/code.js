@@ -25,24 +25,8 @@ export async function codeScreen({ loggedIn }) {
 async function activation() {
   const box = message();
   const intro = h("p", { text: t("activate.intro") });
-  const button = h("button", { type: "button", class: "primary big" }, icon("smartphone"), t("activate.button"));
-  const main = screen("activate.title", intro, box, button,
-    h("p", { class: "code-links" }, h("a", { href: "#/where" }, icon("map-pin"), t("where.link"))));
-  let others = [];
-  if (navigator.onLine) {
-    try {
-      others = (await api.get("/api/v1/devices")).devices.filter((d) => !d.revoked && d.holder_role === "self");
-    } catch (error) {
-      show(box, explain(error));
-    }
-  } else {
-    show(box, t("activate.offline"));
-    button.disabled = true;
-  }
-  if (others.length) {
-    main.insertBefore(h("p", { class: "warning", role: "alert", text: t("activate.warn") }), box);
-    button.replaceChildren(icon("smartphone"), t("activate.confirm"));
-  }
+  // Enabled once we know whether another phone is active (then it warns first: that phone stops).
+  const button = h("button", { type: "button", class: "primary big", disabled: true }, icon("smartphone"), t("activate.button"));
   button.addEventListener("click", async () => {
     button.disabled = true;
     try {
@@ -53,6 +37,23 @@ async function activation() {
       show(box, explain(error));
     }
   });
+  const main = screen("activate.title", intro, box, button,
+    h("p", { class: "code-links" }, h("a", { href: "#/where" }, icon("map-pin"), t("where.link"))));
+  if (!navigator.onLine) {
+    show(box, t("activate.offline"));
+    button.disabled = true;
+    return;
+  }
+  try {
+    const { devices } = await api.get("/api/v1/devices");
+    if (devices.some((d) => !d.revoked && d.holder_role === "self") && document.contains(button)) {
+      main.insertBefore(h("p", { class: "warning", role: "alert", text: t("activate.warn") }), box);
+      button.replaceChildren(icon("smartphone"), t("activate.confirm"));
+    }
+  } catch (error) {
+    show(box, explain(error));
+  }
+  button.disabled = false;
 }
 
 // What a stopped phone's card says: what happened, when, and why.
