@@ -228,7 +228,7 @@ def test_lists_for_validators_keys_and_revocations(seeded, zone):
     [key] = zone("GET", "/api/v1/admin/api-keys").json["keys"]
     assert key["institution"] == "H31011800001" and not key["revoked"] and "key" not in key
     assert zone("GET", "/api/v1/admin/revocations").json["revocations"] == []
-    for query in ({"limit": "0"}, {"limit": "x"}, {"limit": "201"}):
+    for query in ({"limit": "0"}, {"limit": "x"}, {"limit": "201"}, {"limit": "²"}):
         assert zone("GET", "/api/v1/admin/revocations", **query).status_code == 422
     assert zone("GET", "/api/v1/admin/audit-log", before="-1").status_code == 422
 
@@ -361,6 +361,7 @@ def test_institutions_are_searched_filtered_and_paged(seeded, zone, wujiang):
     assert {i["region"] for i in wujiang("GET", "/api/v1/admin/institutions", q="医院",
                                          per_page="200").json["institutions"]} == {WUJIANG}
     for query, field in [({"level": "4"}, "level"), ({"page": "0"}, "page"), ({"per_page": "201"}, "per_page"),
+                         ({"page": "²"}, "page"),
                          ({"evoucher": "maybe"}, "evoucher"), ({"region": "999999"}, "region"),
                          ({"q": "x" * 41}, "q")]:
         refused = zone("GET", "/api/v1/admin/institutions", **query)
@@ -435,7 +436,9 @@ def test_the_audit_log_names_who_and_what_and_is_filtered(seeded, zone):
                                ({"action": "DROP TABLE"}, "action", "bad_action"),
                                ({"target_type": "a b"}, "target_type", "bad_target"),
                                ({"from": "2026-11-02", "to": "2026-11-01"}, "to", "period_backwards"),
-                               ({"limit": "0"}, "limit", "limit_out_of_range")]:
+                               ({"limit": "0"}, "limit", "limit_out_of_range"),
+                               ({"limit": "²"}, "limit", "limit_out_of_range"),
+                               ({"before": "٣"}, "before", "not_integer")]:
         refused = zone("GET", "/api/v1/admin/audit-log", **query)
         assert refused.status_code == 422 and refused.json["code"] == "bad_page", query
         assert (refused.json["problems"][0]["field"], refused.json["problems"][0]["code"]) == (field, code)

@@ -215,11 +215,11 @@ def test_flag_and_clearing_queries_refuse_bad_input_with_stable_codes(seeded, wo
     auditor = as_("demo-auditor")
     [flag] = auditor("GET", "/api/v1/audit/flags").json["flags"]
     for query, code in [({"status": "maybe"}, "bad_status"), ({"rule": "nope"}, "bad_rule"),
-                        ({"page": "0"}, "bad_page"), ({"per_page": "101"}, "bad_page"),
+                        ({"page": "0"}, "bad_page"), ({"per_page": "101"}, "bad_page"), ({"page": "²"}, "bad_page"),
                         ({"from": "yesterday"}, "bad_period")]:
         answer = auditor("GET", "/api/v1/audit/flags", **query)
         assert answer.status_code == 422 and answer.json["code"] == code, (query, answer.json)
-    for query in ({"to": "2026-13"}, {"to": "2026-1"}, {"months": "25"}, {"months": "0"}):
+    for query in ({"to": "2026-13"}, {"to": "2026-1"}, {"months": "25"}, {"months": "0"}, {"months": "٣"}):
         assert auditor("GET", "/api/v1/clearing/trend", **query).status_code == 422, query
     path = f"/api/v1/audit/flags/{flag['id']}"
     assert auditor("POST", path, {"decision": "maybe", "note": "x"}).json["code"] == "bad_decision"

@@ -40,7 +40,7 @@ def _day(text, field, problems):
 def _number(text, field, most, problems, default):
     if text in (None, ""):
         return default
-    if isinstance(text, str) and text.isdigit() and len(text) < 19 and 1 <= int(text) <= most:
+    if isinstance(text, str) and text.isascii() and text.isdigit() and len(text) < 19 and 1 <= int(text) <= most:
         return int(text)
     problems.append(_problem(field, "limit_out_of_range" if field == "limit" else "not_integer",
                              f"A whole number, 1 to {most}."))
@@ -126,7 +126,7 @@ def _ids(values, prefix=""):
     out = set()
     for value in values:
         text = value[len(prefix):] if value.startswith(prefix) else None
-        if text is not None and text.isdigit() and len(text) < 19:
+        if text is not None and text.isascii() and text.isdigit() and len(text) < 19:
             out.add(int(text))
     return out
 

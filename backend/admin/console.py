@@ -211,7 +211,8 @@ def list_institutions(session, actor, args=None):
 def _page_number(value, field, most, default, problems):
     if value in (None, ""):
         return default
-    if isinstance(value, str) and value.isdigit() and len(value) < 7 and 1 <= int(value) <= most:
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 7 \
+            and 1 <= int(value) <= most:
         return int(value)
     problems.append(_problem(field, "limit_out_of_range", f"1 to {most}."))
     return default
@@ -518,7 +519,8 @@ def set_person_status(session, actor, holder, status, reason, now):
 def _limit(value, default=50, most=200):
     if value is None or value == "":
         return default
-    if isinstance(value, str) and value.isdigit() and len(value) < 6 and 1 <= int(value) <= most:
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 6 \
+            and 1 <= int(value) <= most:
         return int(value)
     raise _invalid("bad_page", f"limit is 1 to {most}.",
                    [_problem("limit", "limit_out_of_range", f"1 to {most}.")])

@@ -94,7 +94,7 @@ def _whole(name, default, most):
     text = request.args.get(name)
     if text in (None, ""):
         return default
-    if not (text.isdigit() and len(text) < 7 and 1 <= int(text) <= most):
+    if not (text.isascii() and text.isdigit() and len(text) < 7 and 1 <= int(text) <= most):
         raise ValidationFailed(f"{name} is a whole number from 1 to {most}.", code="bad_page")
     return int(text)
 
