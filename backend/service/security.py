@@ -1,30 +1,75 @@
-"""Who may call what: session login (Flask-Login), the CSRF token for cookie-authenticated writes,
-and role checks. Secrets are compared in constant time."""
+"""Who may call what: session login (Flask-Login) over sessions kept on the server, the CSRF token
+for cookie-authenticated writes, and role checks. Secrets are compared in constant time.
+
+The signed cookie names a server-side session (``backend.accounts.sessions``) by a random token;
+every request checks that the session still exists and is within its limits, so logout, "log
+out everywhere", a password change or a disabled account end every copy of the cookie at once."""
 import functools
 import hmac
 import secrets
+import time
 
-from flask import g, request, session
-from flask_login import current_user
-from sqlalchemy.orm import joinedload
+from flask import current_app, g, request, session
+from flask_login import current_user, logout_user, user_logged_in
 
-from ..models import Account
+from ..accounts import sessions
 from .errors import Forbidden, Unauthenticated, YimaError
 from .extensions import db, login_manager
 
 CSRF_HEADER = "X-CSRF-Token"
-_WITH_INSTITUTION = [joinedload(Account.institution)]
+SESSION_TOKEN = "sid"  # the key of the server-side session's token in the signed cookie
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def session_policy(config=None):
+    config = config or current_app.config
+    return sessions.Policy(
+        staff=sessions.Limits(config["STAFF_SESSION_IDLE"], config["STAFF_SESSION_MAX"] or None),
+        patient=sessions.Limits(config["PATIENT_SESSION_IDLE"],
+                                config["PATIENT_SESSION_MAX"] or None))
+
+
+@user_logged_in.connect
+def _begin_server_session(_app, user, **_extra):
+    """Every ``login_user`` (login, sign-up, a password change) gets a new server-side session,
+    committed with whatever the request changed before it. Patients keep the cookie across
+    browser restarts (a phone app); staff cookies end with the browser (and the shift limits)."""
+    session[SESSION_TOKEN] = sessions.begin(db.session, user, now=time.time(),
+                                            policy=session_policy())
+    session.permanent = user.role == "patient"
+    db.session.commit()
 
 
 @login_manager.user_loader
 def load_account(account_id):
-    try:
-        # A cashier's institution comes in the same statement: every counter request reads it.
-        account = db.session.get(Account, int(account_id), options=_WITH_INSTITUTION)
-    except (TypeError, ValueError):
+    """The account of the cookie's live server-side session, or None (anonymous). A cookie
+    without a session token (made before sessions were kept on the server) is anonymous."""
+    now = time.time()
+    login_session = sessions.resume(db.session, session.get(SESSION_TOKEN), now=now,
+                                    policy=session_policy())
+    if login_session is None:
         return None
-    return account if account is not None and account.active else None
+    account = login_session.account
+    if account.get_id() != account_id or not account.active:
+        return None
+    if sessions.due_for_touch(login_session, now):
+        # Its own short transaction: the view's changes are not committed with it.
+        with db.engine.begin() as connection:
+            sessions.touch(connection, login_session.id, now=now)
+    return account
+
+
+def end_this_session():
+    """Logout: the server-side session ends, then the cookie is emptied."""
+    sessions.end(db.session, session.get(SESSION_TOKEN))
+    db.session.commit()
+    logout_user()
+    session.clear()
+
+
+def end_every_session(account_id):
+    """End all of an account's sessions (added to the caller's transaction; the caller commits)."""
+    return sessions.end_all(db.session, account_id)
 
 
 @login_manager.request_loader

@@ -217,6 +217,15 @@ def test_every_console_tab_reads_in_chinese_at_1366(seeded, live_server, phone_c
     page.wait_for_selector("#ridership-table tbody tr")
     lines = page.inner_text("#ridership-table")
     assert "示范区6路" in lines and "示范区2路" in lines
+    page.click("#lang-toggle")  # the same screens in English: every string has its translation
+    for section in ("overview", "audit-log", "staff"):
+        page.goto(f"{live_server}/#/admin/{section}")
+        page.wait_for_selector(READY[section].replace("嘉善县", "Jiashan"), state="attached")
+        text = page.inner_text("main")
+        assert not re.search(r"\b(adm|audit|bo|admin)\.[a-zA-Z]", text), (section, text)
+        assert not re.search(r"[\u4e00-\u9fff]", page.inner_text("nav.console-tabs")), section
+    assert "Qingpu Central Hospital" in page.inner_text("#staff-list")
+    screenshot(page, "admin-console-staff-en")
 
 
 def test_a_cashier_is_refused_on_every_admin_page_and_endpoint(live_server, phone_context):
