@@ -34,7 +34,10 @@ def create_app(config=None):
     app.config["JSON_AS_ASCII"] = False
     app.json = JsonProvider(app)  # refuses too deep nesting and lone surrogates (contract.py)
     app.json.ensure_ascii = False
-    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    # A patient's cookie lasts as long as an idle session may (renewed by every answer); a staff
+    # cookie ends with the browser. The server-side session decides either way (service/security).
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      PERMANENT_SESSION_LIFETIME=settings["PATIENT_SESSION_IDLE"])
 
     configure_logging(app)
     metrics.init_app(app)

@@ -34,6 +34,8 @@ ALLOWED = {
     ("GET", "/metrics"): set(),  # a bearer token of its own (YIMA_METRICS_TOKEN), no role
     ("POST", "/api/v1/auth/login"): EVERYONE,
     ("POST", "/api/v1/auth/logout"): SIGNED_IN,
+    ("POST", "/api/v1/auth/logout-all"): SIGNED_IN - {"validator"},  # accounts, not devices
+    ("POST", "/api/v1/auth/password"): SIGNED_IN - {"validator"},
     ("GET", "/api/v1/auth/me"): SIGNED_IN,  # a validator is told it is "validator:<id>"
     ("POST", "/api/v1/signup/code"): EVERYONE,
     ("POST", "/api/v1/signup"): EVERYONE,
@@ -131,15 +133,17 @@ def refused(response):
         "forbidden", "csrf_failed")
 
 
+LOGINS = {"patient": "demo-patient", "family": "demo-family", "cashier": "demo-cashier",
+          "auditor": "demo-auditor", "admin": "demo-admin"}
+
+
 @pytest.fixture
 def callers(seeded):
     seeded.config.update(LOGIN_RATE_LIMIT="10000 per minute", OTP_RATE_LIMIT="10000 per minute",
                          VERIFY_RATE_LIMIT="10000 per minute", DEVICE_RATE_LIMIT="10000 per minute",
                          METRICS_TOKEN="metrics-secret")
     clients = {"anonymous": (seeded.test_client(), {})}
-    for role, name in (("patient", "demo-patient"), ("family", "demo-family"),
-                       ("cashier", "demo-cashier"), ("auditor", "demo-auditor"),
-                       ("admin", "demo-admin")):
+    for role, name in LOGINS.items():
         client = seeded.test_client()
         clients[role] = (client, {"X-CSRF-Token": login(client, name)})
     validator, auth, _, _ = enrol_validator(seeded)
@@ -158,8 +162,8 @@ def test_every_route_has_a_row(seeded):
 def test_each_role_is_let_through_exactly_where_the_matrix_says(seeded, callers):
     actual = {}
     for method, rule in routes(seeded):
-        if rule.endpoint in ("api.logout",):  # would end the session of later calls: last
-            continue
+        if rule.endpoint in ("api.logout", "api.logout_everywhere"):  # would end the session of
+            continue                                                  # later calls: last
         for role, (client, headers) in callers.items():
             response = client.open(concrete(rule), method=method, headers={
                 **headers, "Idempotency-Key": f"matrix-{role}-0001"},
@@ -172,6 +176,12 @@ def test_each_role_is_let_through_exactly_where_the_matrix_says(seeded, callers)
         response = client.post("/api/v1/auth/logout", headers=headers)
         if not refused(response):
             actual.setdefault(("POST", "/api/v1/auth/logout"), set()).add(role)
+    for role, (client, headers) in callers.items():  # logged in again, then out everywhere
+        if role in LOGINS:
+            headers = {"X-CSRF-Token": login(client, LOGINS[role])}
+        response = client.post("/api/v1/auth/logout-all", headers=headers)
+        if not refused(response):
+            actual.setdefault(("POST", "/api/v1/auth/logout-all"), set()).add(role)
     wrong = {key: (sorted(actual.get(key, set())), sorted(expected))
              for key, expected in ALLOWED.items() if actual.get(key, set()) != expected}
     assert not wrong, "route: (let through, expected): " + repr(wrong)

@@ -13,7 +13,7 @@ from ..service.errors import Conflict
 from ..service.extensions import db
 from ..service.read_replica import read_session
 from ..service.issuer import current_ring, locked_ring
-from ..service.security import requires_role
+from ..service.security import end_every_session, requires_role
 from .blueprint import bp, read_json
 from .schemas import (LOGGED_IN, AuditPageOut, AuditPageQuery, ConsoleOut, EvoucherIn, FareIn,
                       InstitutionOut, InstitutionsOut, InstitutionsQuery, KeysOut, LineAnswerOut, LinesOut, PageQuery,
@@ -120,6 +120,7 @@ def staff_create():
               tags=["admin console"])
 def staff_disable(account_id):
     account = console.disable_staff(db.session, _actor(), account_id)
+    end_every_session(account["id"])  # every copy of its cookies dies with this commit
     db.session.commit()
     return jsonify(account=account)
 

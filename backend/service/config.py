@@ -110,6 +110,12 @@ def from_environment(environ=None):
         "MANUAL_ID_RATE_LIMIT": env.get("YIMA_MANUAL_ID_RATE_LIMIT", "10 per 10 minutes;40 per day"),
         "LOCKOUT_THRESHOLD": int_or_default(env.get("YIMA_LOCKOUT_THRESHOLD"), 5),
         "LOCKOUT_SECONDS": int_or_default(env.get("YIMA_LOCKOUT_SECONDS"), 900),
+        # Login sessions (backend/accounts/sessions.py): staff work a shift; patients stay logged
+        # in as a phone app does. Seconds; an absolute limit of 0 means none.
+        "STAFF_SESSION_IDLE": int_or_default(env.get("YIMA_STAFF_SESSION_IDLE"), 30 * 60),
+        "STAFF_SESSION_MAX": int_or_default(env.get("YIMA_STAFF_SESSION_MAX"), 12 * 3600),
+        "PATIENT_SESSION_IDLE": int_or_default(env.get("YIMA_PATIENT_SESSION_IDLE"), 90 * 86_400),
+        "PATIENT_SESSION_MAX": int_or_default(env.get("YIMA_PATIENT_SESSION_MAX"), 0),
         "HSTS_SECONDS": int_or_default(env.get("YIMA_HSTS_SECONDS"), 31_536_000),
         # Behind a proxy that terminates TLS the app sees plain http: say so to get HSTS and
         # Secure cookies anyway (request.is_secure turns them on by itself otherwise).
