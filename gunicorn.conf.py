@@ -1,9 +1,13 @@
 """gunicorn settings for production and for ``make run``.
 
-With REDIS_URL unset, the master starts the embedded Redis before forking, so every worker shares
-one real Redis server (and it stops when the master stops)."""
+With REDIS_URL unset, the master owns the instance folder's embedded Redis for its whole life
+(backend/service/embedded_redis.py): it takes the folder's lock, starts the server before forking,
+so every worker shares one real Redis, and stops it (saving) when it exits. A server started while
+the previous one is still stopping waits for it; one started while another serves from the same
+folder says so and exits 1."""
 import multiprocessing
 import os
+import sys
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", min(4, multiprocessing.cpu_count() * 2)))
@@ -23,13 +27,23 @@ os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.join(
 
 
 def on_starting(server):
-    _empty_metrics_dir(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     if not os.environ.get("REDIS_URL"):
-        from backend.service.embedded_redis import ensure_embedded_redis
+        # First: a second server in this folder must stop here, before it touches anything.
+        from backend.service.embedded_redis import serve_embedded_redis
 
         instance = os.path.abspath(os.environ.get("YIMA_INSTANCE_PATH") or "instance")
-        os.environ["REDIS_URL"] = ensure_embedded_redis(instance)
+        os.environ["REDIS_URL"] = serve_embedded_redis(instance, address=server.cfg.bind[0],
+                                                       log=server.log.info)
         server.log.info("embedded Redis at %s", os.environ["REDIS_URL"])
+    _empty_metrics_dir(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+
+
+def on_exit(server):
+    """After the workers have gone: the embedded Redis saves and stops, then the folder's lock is
+    let go (a server waiting to take over starts its own from the saved file)."""
+    embedded = sys.modules.get("backend.service.embedded_redis")  # imported by on_starting
+    if embedded is not None:
+        embedded.stop_embedded_servers()
 
 
 def child_exit(server, worker):
