@@ -142,8 +142,8 @@ def test_an_admin_finds_an_institution_by_name_and_re_enables_a_staff_account(se
     page.fill("#inst-q", "中医")
     page.select_option("#inst-region", "320509")
     page.click("#institution-filters button[type=submit]")
-    page.wait_for_selector("#institution-count:text-is('共 1 家机构')")
-    assert "吴江区中医医院" in page.inner_text("#institution-list tbody")
+    page.wait_for_selector("#institution-list tbody:has-text('吴江区中医医院')")
+    assert page.inner_text("#institution-count") == "共 1 家机构"
 
     page.click("nav.console-tabs a[href='#/admin/staff']")
     row = page.locator("#staff-list tr[data-staff='demo-cashier-wj']")
