@@ -72,10 +72,10 @@ export async function checkStates({ loggedIn }) {
     for (const holder of stored) {
       const device = byId.get(holder.deviceId);
       let stopped = null;
-      if (!device || device.revoked) {
-        stopped = { state: "revoked", at: device?.revoked_at || null, reason: device?.revoke_reason || "unknown" };
-      } else if (device.holder_status === "suspended") {
+      if (device?.holder_status === "suspended") { // suspension revokes the phones too: say the cause
         stopped = { state: "suspended", at: null, reason: "suspended" };
+      } else if (!device || device.revoked) {
+        stopped = { state: "revoked", at: device?.revoked_at || null, reason: device?.revoke_reason || "unknown" };
       }
       await update(holder.id, { stopped, checkedAt: now, name: device?.holder_masked_name || holder.name });
     }

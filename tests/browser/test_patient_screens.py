@@ -3,6 +3,7 @@ and a real ride through the bus kiosk (China times), a replaced phone that shows
 reason, 挂失 that asks first, and every phone size in normal and elder mode with nothing overflowing
 and the whole QR above the bottom bar (element boxes), with screenshots for review."""
 import re
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -83,9 +84,14 @@ def log_in(page, base, who="demo-patient"):
 
 
 def activate(page):
-    page.wait_for_selector("button.primary.big")
+    page.wait_for_selector("button.primary.big:not([disabled])")
     page.click("button.primary.big")
-    page.wait_for_selector(".qr svg")
+    try:
+        page.wait_for_selector(".qr svg")
+    except Exception:
+        screenshot_viewport(page, "zz-activate-failed")
+        print(page.inner_text("body"))
+        raise
 
 
 def shown_code(page, kind):
@@ -201,6 +207,74 @@ def test_a_replaced_phone_shows_no_qr_but_the_reason_and_lost_asks_first(live_se
     new.wait_for_selector("button.primary.big")  # this phone's codes are gone: activate again
 
 
+def test_a_suspended_person_sees_why_and_a_reinstated_one_what_to_do(seeded, live_server, phone_context):
+    from sqlalchemy import select
+
+    from backend.models import Person
+    from backend.service.extensions import db
+
+    page = phone_context().new_page()
+    log_in(page, live_server)
+    activate(page)
+    with seeded.app_context():
+        holder = db.session.scalars(select(Person.holder_id).filter_by(name="沈桂芳")).one()
+    admin = seeded.test_client()
+    csrf = login(admin, "demo-admin")
+    assert admin.post(f"/api/v1/admin/persons/{holder}/suspend", json={"reason": "参保关系转出核查"},
+                      headers={"X-CSRF-Token": csrf}).status_code == 200
+    page.reload()
+    page.wait_for_selector(".code-stopped:has-text('暂停使用')")
+    assert page.locator(".qr").count() == 0 and "参保状态已暂停" in page.inner_text(".code-stopped")
+    look(page, "zh-code-suspended")
+    assert admin.post(f"/api/v1/admin/persons/{holder}/reinstate", json={"reason": "核查完毕"},
+                      headers={"X-CSRF-Token": csrf}).status_code == 200
+    page.reload()  # reinstated, but the phones the suspension revoked stay revoked: activate again
+    page.wait_for_selector(".code-stopped:has-text('此码已停用')")
+    page.click("button:has-text('在本机重新启用')")
+    page.locator("dialog.confirm[open] button.primary").click()
+    page.wait_for_selector(".qr svg")
+
+
+def test_settings_answer_readably_and_log_out_everywhere_asks_first(seeded, live_server, phone_context):
+    page = phone_context().new_page()
+    log_in(page, live_server)
+    page.wait_for_selector("button.primary.big")
+    page.goto(live_server + "/#/settings")
+    page.wait_for_selector("#pf_limit")
+    page.fill("#pf_limit", "999")
+    page.click("#password-free button[type=submit]")
+    assert page.inner_text("#pf_limit-error") == "限额应为 1.00 到 300.00 元。"  # beside the field
+    page.fill("#pf_limit", "５０")  # full-width digits, as a phone keyboard may type them
+    page.click("#password-free button[type=submit]")
+    page.wait_for_selector("#password-free ~ .message.ok:has-text('每笔 50.00 元 以内')")
+    me = seeded.test_client()
+    login(me, "demo-patient")
+    assert me.get("/api/v1/me/settings").json["password_free"]["limit_fen"] == 5_000
+    page.fill("#current_password", "not-my-password")
+    page.fill("#new_password", "a-new-password-2026")
+    page.click("#change-password button[type=submit]")
+    page.wait_for_selector("#current_password-error:has-text('当前密码不对')")
+    page.click("#logout-all")
+    dialog = page.locator("dialog.confirm[open]")
+    assert "包括这一部" in dialog.inner_text()
+    dialog.locator("button.danger").click()
+    page.wait_for_selector("#login")
+    assert me.get("/api/v1/me").status_code == 401  # the other session ended too
+
+
+# Sets this phone's own credentials to expire `seconds` from now (IndexedDB); returns the old expiry.
+SET_EXPIRY = """(seconds) => new Promise((done) => {
+  const open = indexedDB.open("yima");
+  open.onsuccess = () => {
+    const store = open.result.transaction("credentials", "readwrite").objectStore("credentials");
+    store.get("self").onsuccess = (event) => {
+      const old = event.target.result.expiresAt;
+      store.put({ ...event.target.result, expiresAt: Math.floor(Date.now() / 1000) + seconds }).onsuccess = () => done(old);
+    };
+  };
+})"""
+
+
 @pytest.fixture
 def family_phone(live_server, phone_context):
     """陆建华 (demo-family): his own codes and his mother's, on one phone."""
@@ -264,10 +338,18 @@ def test_no_dead_ends_offline_or_after_the_session_ends(family_phone, live_serve
     page.click("#nav a[href='#/settings'], a[href='#/settings']")
     page.wait_for_selector(".message:has-text('离线')")
     assert page.is_visible(".back")
+    # Offline past its expiry, a credential shows expired, not a QR.
+    expires = page.evaluate(SET_EXPIRY, -3600)
+    page.click("#nav a[href='#/code']")
+    page.wait_for_selector(".code-stopped:has-text('凭证已过期')")
+    assert page.locator(".qr").count() == 0 and "请联网后续期" in page.inner_text(".code-stopped")
+    page.evaluate(SET_EXPIRY, expires - int(time.time()))
     page.context.set_offline(False)
+    page.wait_for_selector("#offline", state="hidden")  # back online: the app asked who is logged in
+    page.wait_for_load_state("networkidle")  # (its answer may set the cookie again: let it land first)
 
     page.context.clear_cookies()  # the session ends (browser restarted, expired)
-    page.goto(live_server + "/#/code")
+    page.reload()
     page.wait_for_selector(".login-hint a[href='#/login']")
     page.wait_for_selector(".qr svg")  # the codes still show, checked against the public revocation list
     look(page, "zh-code-logged-out")
