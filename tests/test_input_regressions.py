@@ -122,8 +122,7 @@ def test_a_lone_surrogate_in_a_bill_a_refund_and_a_flag_note_is_refused_not_a_50
     problem(note, 422, "invalid_text")
 
 
-@pytest.mark.parametrize("query", ["from=9999-12-31&to=9999-12-31", "from=0001-01-01&to=0001-01-02",
-                                   "from=9999-12-31"])
+@pytest.mark.parametrize("query", ["from=9999-12-31&to=9999-12-31", "from=0001-01-01&to=0001-01-02"])
 def test_a_clearing_period_at_the_end_of_time_is_refused_not_an_overflow(seeded, query):
     """date(9999, 12, 31) + one day raised OverflowError: a 500 for any auditor."""
     auditor = seeded.test_client()
