@@ -109,8 +109,9 @@ def last_use(session, device_ids):
     found = {}
 
     def consider(rows, what):
-        for device_id, moment in rows:
-            if moment is not None and (device_id not in found or moment > found[device_id][0]):
+        for device_id, moment in rows:  # a use in the same second as a renewal is the news
+            if moment is not None and (device_id not in found or moment > found[device_id][0]
+                                       or moment == found[device_id][0] and what != "renewed"):
                 found[device_id] = (moment, what)
 
     ids = list(device_ids)
