@@ -395,7 +395,7 @@ const STRINGS = {
   en: {
     "app.name": "Yima", skip: "Skip to main content", loading: "Loading…", "lang.switch": "中文",
     "elder.toggle": "Elder mode", offline: "Offline: your codes still work",
-    "nav.code": "My codes", "nav.family": "Family", "nav.account": "Account",
+    "nav.code": "Codes", "nav.family": "Family", "nav.account": "Account",
     "login.title": "Log in", "login.phone": "Phone number or login", "login.password": "Password",
     "login.submit": "Log in", "login.signup": "No account yet? Sign up with your ID number",
     "signup.title": "Sign up", "signup.intro": "Insured persons sign up with their ID number and the phone number registered with the fund.",

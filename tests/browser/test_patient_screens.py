@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from conftest import screenshot
 from phones import login
+from test_patient_pages import axe_problems
 
 CHINA = timezone(timedelta(hours=8))
 VIEWPORTS = [(320, 568), (360, 640), (390, 844), (412, 915)]
@@ -186,6 +187,15 @@ def test_a_replaced_phone_shows_no_qr_but_the_reason_and_lost_asks_first(live_se
     assert f"此手机的凭证已于 {today.month}月{today.day}日 停用：已在另一台手机启用" in text
     assert "在本机重新启用" in text and "12393" in text
     look(old, "zh-code-replaced")
+    assert axe_problems(old) == []
+    old.click("#lang-toggle")  # the stopped card in English and in elder mode, under axe too
+    old.wait_for_selector(".code-stopped:has-text('Yima was activated on another phone')")
+    assert axe_problems(old) == []
+    old.click("#elder-toggle")
+    assert axe_problems(old) == []
+    look(old, "en-elder-code-replaced")
+    old.click("#lang-toggle")
+    old.click("#elder-toggle")
     old.click("[data-kind=ss]")  # the ride code is stopped too
     old.wait_for_timeout(1200)
     assert old.locator(".qr").count() == 0

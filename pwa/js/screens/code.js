@@ -111,7 +111,7 @@ async function showCodes(initial, { loggedIn }) {
 
   function head(current) {
     const family = current.id !== "self";
-    card.className = `card code-card ${state.kind}${family ? " family" : ""}`;
+    card.className = `card code-card ${state.kind}${family ? " family" : ""}${state.drawn === "stopped" ? " code-stopped" : ""}`;
     parts.kind.replaceChildren(icon(KINDS[state.kind].iconName), t(`tab.${state.kind}`));
     const region = current.region && has(`region.${current.region}`) ? t(`region.${current.region}`) : "";
     const who = current.name || current.label || "";
@@ -164,8 +164,9 @@ async function showCodes(initial, { loggedIn }) {
     const current = holder();
     for (const tab of kinds.children) tab.setAttribute("aria-selected", String(tab.dataset.kind === state.kind));
     for (const button of people?.children || []) button.setAttribute("aria-pressed", String(button.dataset.holder === current.id));
-    head(current);
     const stoppedWhy = stoppedText(current, now);
+    if (!stoppedWhy && state.drawn === "stopped") state.drawn = ""; // e.g. renewed: the QR comes back
+    head(current);
     if (stoppedWhy) {
       if (state.drawn !== "stopped" || state.step !== step) stoppedCard(current, stoppedWhy);
       state.step = step;
@@ -184,7 +185,7 @@ async function showCodes(initial, { loggedIn }) {
     qr.addData(text, "Alphanumeric");
     qr.make();
     const picture = h("div", { class: "qr", role: "img", "aria-label": t("code.alt", { kind: t(`tab.${state.kind}`) }) });
-    picture.innerHTML = qr.createSvgTag({ cellSize: 6, margin: 24, scalable: true }) // margin: the 4-module quiet zone;
+    picture.innerHTML = qr.createSvgTag({ cellSize: 6, margin: 24, scalable: true }); // margin 24 = the 4-module quiet zone
     picture.dataset.code = text;
     parts.stage.replaceChildren(picture, parts.countdown);
     parts.hint.textContent = t(`code.hint.${state.kind}`);
