@@ -80,7 +80,7 @@ def test_history_shows_real_settlements_and_rides_in_china_time(seeded, patient)
 
 
 @pytest.mark.parametrize("query", ["before=abc", "before=-1", "limit=0", "limit=101", "limit=x",
-                                   "before=99999999999999999999"])
+                                   "before=99999999999999999999", "before=²", "limit=٣", "limit=" + "9" * 40])
 def test_bad_pages_are_refused_readably(seeded, patient, query):
     client, _, _ = patient
     for name in ("settlements", "rides", "wallet"):
@@ -138,7 +138,7 @@ def test_where_it_works_is_public_searchable_and_cacheable(seeded):
     assert {r["name"]["zh"] for r in lines[1]["regions"]} == {"青浦区", "嘉善县"}
     assert [line["code"] for line in anyone.get("/api/v1/directory/lines?region=320509").json["lines"]] \
         == ["ZONE1", "ZONE4", "ZONE5", "ZONE6"]
-    for bad in ("region=12", "region=abcdef", "q=" + "长" * 41):
+    for bad in ("region=12", "region=abcdef", "region=٣٣٠٤٢١", "q=" + "长" * 41):
         for what in ("institutions", "lines"):
             answer = anyone.get(f"/api/v1/directory/{what}?{bad}")
             assert answer.status_code == 422 and answer.json["code"] == "bad_search"

@@ -25,7 +25,7 @@ def _search():
     problems = {}
     if len(q) > 40:
         problems["q"] = "at most 40 characters"
-    if region and not (region.isdigit() and len(region) == 6):
+    if region and not (region.isascii() and region.isdigit() and len(region) == 6):
         problems["region"] = "a six-digit region code"
     if problems:
         raise ValidationFailed("Search with q (up to 40 characters) and region (a six-digit code).",

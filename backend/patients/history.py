@@ -19,13 +19,14 @@ def page_args(before, limit):
     problems = {}
     if before in (None, ""):
         before = None
-    elif isinstance(before, str) and before.isdigit() and len(before) < 19:
+    elif isinstance(before, str) and before.isascii() and before.isdigit() and len(before) < 19:
         before = int(before)
     else:
         problems["before"] = "an id from next_before"
     if limit in (None, ""):
         limit = DEFAULT_PAGE
-    elif isinstance(limit, str) and limit.isdigit() and 1 <= int(limit) <= MOST:
+    elif isinstance(limit, str) and limit.isascii() and limit.isdigit() and len(limit) < 4 \
+            and 1 <= int(limit) <= MOST:
         limit = int(limit)
     else:
         problems["limit"] = f"1 to {MOST}"
