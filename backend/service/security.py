@@ -11,6 +11,7 @@ import time
 
 from flask import current_app, g, request, session
 from flask_login import current_user, logout_user, user_logged_in
+from sqlalchemy.exc import DBAPIError, PendingRollbackError
 
 from ..accounts import sessions
 from .errors import Forbidden, Unauthenticated, YimaError
@@ -43,7 +44,29 @@ def _begin_server_session(_app, user, **_extra):
 @login_manager.user_loader
 def load_account(account_id):
     """The account of the cookie's live server-side session, or None (anonymous). A cookie
-    without a session token (made before sessions were kept on the server) is anonymous."""
+    without a session token (made before sessions were kept on the server) is anonymous.
+
+    The first to ask may be the rate limiter, which swallows errors: a database failure here
+    must not leave the request's session in a failed transaction for the next asker, who then
+    gets the failure itself (a 503), not a 500 for a transaction nobody rolled back."""
+    try:
+        return _live_account(account_id)
+    except PendingRollbackError:  # someone before us swallowed a failure: start afresh, once
+        _roll_back()
+        return _live_account(account_id)
+    except DBAPIError:
+        _roll_back()
+        raise
+
+
+def _roll_back():
+    try:
+        db.session.rollback()
+    except DBAPIError:  # the connection died under the transaction: drop it instead
+        db.session().invalidate()
+
+
+def _live_account(account_id):
     now = time.time()
     login_session = sessions.resume(db.session, session.get(SESSION_TOKEN), now=now,
                                     policy=session_policy())
