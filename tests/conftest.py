@@ -74,6 +74,7 @@ def app(storage, tmp_path):
             with db.engine.begin() as connection:
                 connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         redis_client.client(application).flushdb()
+        redis_client.client(application).close()  # no unclosed socket left to warn about
         db.engine.dispose()
 
 

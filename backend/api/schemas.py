@@ -110,22 +110,6 @@ class PasswordChangedOut(SessionOut):
     sessions_ended: int = Field(description="Other sessions of this account that were ended")
 
 
-class LoggedOutOut(Out):
-    status: str = Field(description="`logged_out`")
-    sessions_ended: int = Field(description="Sessions of this account ended, this one included")
-
-
-class PasswordChangeIn(Body):
-    current_password: str
-    new_password: str = Field(description="At least 10 characters, not the login or phone number, "
-                                          "not a common password")
-
-
-class PasswordChangedOut(SessionOut):
-    status: str = Field(description="`password_changed`")
-    sessions_ended: int = Field(description="Other sessions of this account that were ended")
-
-
 class SignupCodeIn(Body):
     national_id: str
     phone: str
