@@ -2,12 +2,13 @@
 and a real ride through the bus kiosk (China times), a replaced phone that shows no QR but the
 reason, 挂失 that asks first, and every phone size in normal and elder mode with nothing overflowing
 and the whole QR above the bottom bar (element boxes), with screenshots for review."""
+import os
 import re
 import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from conftest import screenshot
+from conftest import SCREENSHOTS  # imported now: by test time "conftest" may name tests/failover's
 from phones import login
 from test_patient_pages import axe_problems
 
@@ -70,9 +71,6 @@ def look(page, name, expect_qr=False):
 
 
 def screenshot_viewport(page, name):
-    import os
-
-    from conftest import SCREENSHOTS
     os.makedirs(SCREENSHOTS, exist_ok=True)
     page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"))
 
