@@ -43,9 +43,11 @@ run: setup
 test: setup-test
 	$(PY) -m pytest tests
 
+# The browser tests drive the screens on the embedded default in `make test`; here every API,
+# domain and fault test runs again on PostgreSQL and Redis (BROWSER=1 adds the browser tests).
 test-services: setup-test
 	YIMA_TEST_DATABASE_URL=$(TEST_DATABASE_URL) YIMA_TEST_REDIS_URL=$(TEST_REDIS_URL) \
-	  $(PY) -m pytest tests
+	  $(PY) -m pytest tests $(if $(BROWSER),,-m "not browser")
 
 # Past one machine (docs/deployment.md): a Redis master, replica and three sentinels, a PostgreSQL
 # primary and synchronous standby, two gunicorn instances, all on ports of their own in a temporary
