@@ -62,8 +62,9 @@ class DemoPhone:
 
         state = self._state()
         device = session.get(Device, state["device_id"]) if state else None
-        if device is not None and (device.revoked_at is not None or device.account_id != account.id):
-            device = None
+        if device is not None and (device.revoked_at is not None or device.account_id != account.id
+                                   or json.loads(device.public_jwk) != self.public_jwk()):
+            device = None  # not (or no longer) our phone: the database was made anew since
         if device is not None and state["expires_at"] > now + MARGIN:
             return state["credentials"], []
         nonce, _ = credentials.new_challenge(store, account.id)
