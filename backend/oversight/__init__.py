@@ -1,2 +1,2 @@
-"""What the funds watch: the audit log, the joint-audit rules (联审互查) and the cross-region
-clearing report (清算). No Flask."""
+"""What the funds watch: the audit log, the joint-audit rules and cases (联审互查), and the
+cross-region clearing report with its refusals (清算). No Flask."""
