@@ -234,7 +234,7 @@ const STRINGS = {
     "err.enrolment_invalid": "登记码不对、已用过或已过期。", "err.trust_too_old": "验票数据过期，请联网更新。",
     "err.validator_disabled": "本机已被停用。", "admin.validators": "验票机登记", "admin.line": "线路",
     "admin.label": "车辆/设备名称", "admin.register": "生成登记码", "admin.enrolCode": "登记码：{code}（24小时内有效，在验票机上输入或扫码）",
-    "admin.ridership": "今日客流（按线路和小时）", "admin.hour": "时段", "admin.rides": "人次", "val.err.wrong_kind": "这是医保码，请出示乘车码。",
+    "admin.ridership": "今日客流（按线路和小时）", "admin.hour": "时段", "admin.rides": "人次", "val.err.wrong_kind": "这是医保码，请出示乘车码。", "val.err.kiosk_error": "未能读取，请重新扫码。",
 
     // Admin console (screens/admin/).
     "adm.title": "管理控制台", "adm.scope": "{login} · 管辖：{region}", "adm.zone": "全示范区",
@@ -625,7 +625,7 @@ const STRINGS = {
     "err.enrolment_invalid": "This enrolment code is wrong, used or expired.", "err.trust_too_old": "Validator data too old; connect to update.",
     "err.validator_disabled": "This validator was disabled.", "admin.validators": "Enrol a validator", "admin.line": "Line",
     "admin.label": "Bus or device name", "admin.register": "Create enrolment code", "admin.enrolCode": "Enrolment code: {code} (valid 24 h; type or scan it on the validator)",
-    "admin.ridership": "Ridership today (by line and hour)", "admin.hour": "Hour", "admin.rides": "Rides", "val.err.wrong_kind": "This is a medical code; show the ride code.",
+    "admin.ridership": "Ridership today (by line and hour)", "admin.hour": "Hour", "admin.rides": "Rides", "val.err.wrong_kind": "This is a medical code; show the ride code.", "val.err.kiosk_error": "Could not read that; scan again.",
 
     // Admin console (screens/admin/).
     "adm.title": "Admin console", "adm.scope": "{login} · scope: {region}", "adm.zone": "whole zone",

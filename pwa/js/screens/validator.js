@@ -100,7 +100,14 @@ async function kiosk(enrolled) {
   wedge.focus();
   wedge.addEventListener("blur", () => setTimeout(() => { if (document.contains(wedge)) wedge.focus(); }, 50));
   let busy = Promise.resolve();
-  const decideOnce = (code) => { busy = busy.then(() => decide(code)); };
+  // One decision that fails (a storage error, say) must never stop the kiosk: it answers red, asks
+  // for the code again, and the next code is decided as usual.
+  const decideOnce = (code) => {
+    busy = busy.then(() => decide(code)).catch((error) => {
+      console.error("validator: decision failed", error);
+      render({ ok: false, error: "kiosk_error" }, null);
+    });
+  };
   wedge.addEventListener("keydown", (event) => {
     if (event.key !== "Enter") return;
     const code = stripScannerWhitespace(wedge.value);  // the spec's set, not trim()'s (§3.3)
