@@ -40,8 +40,14 @@ run: setup
 	$(FLASK) demo seed
 	$(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
 
+# The 200-offline-rides kiosk test passes alone but has timed out after the rest of the suite in
+# the same process (an order dependence not yet found): it runs on its own, after the others.
+# (--deselect takes the id from tests/, where pytest.ini is.)
+KIOSK_200 := browser/test_validator_kiosk.py::test_two_hundred_offline_rides_reach_the_server_once
+
 test: setup-test
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests --deselect "$(KIOSK_200)"
+	$(PY) -m pytest "tests/$(KIOSK_200)"
 
 # The browser tests drive the screens on the embedded default in `make test`; here every API,
 # domain and fault test runs again on PostgreSQL and Redis (BROWSER=1 adds the browser tests).
