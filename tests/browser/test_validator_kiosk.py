@@ -82,7 +82,7 @@ def test_validator_decides_offline_and_uploads_once(seeded, live_server, setup):
         page.wait_for_timeout(300)
     assert rides_on_server(seeded) == 1
 
-    page.wait_for_function("navigator.serviceWorker.controller !== null")  # the shell is cached
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")  # the shell is cached
     context.set_offline(True)
     # Distinct codes (phone, step), each made when it is shown, inside the ±1 step window.
     for i, (phone, offset) in enumerate(((phones[0], 30), (phones[1], -30), (phones[1], 0))):
@@ -181,7 +181,7 @@ def test_two_hundred_offline_rides_reach_the_server_once(seeded, live_server, br
     page.click("button[type=submit]")
     page.wait_for_selector("#freshness:has-text('数据更新于')")
     # A reload offline needs the shell cached: the service worker controls the page once it has.
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=60_000)
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=60_000)
     context.set_offline(True)
     shown = 0
     for offset in (-30, 0, 30):  # each phone's next code, always inside the ±1 step window
