@@ -11,7 +11,7 @@ export PORT
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/yima_test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/13
 
-.PHONY: run test test-services test-failover fuzz-nightly setup setup-test browser bench bench-load \
+.PHONY: run test test-services test-failover fuzz-nightly setup setup-test browser fonts bench bench-load \
   clean
 
 $(VENV)/.run-installed: requirements.txt
@@ -23,7 +23,15 @@ $(VENV)/.test-installed: $(VENV)/.run-installed tests/requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
 	touch $@
 
-setup: $(VENV)/.run-installed
+setup: $(VENV)/.run-installed fonts
+
+# Certificate PDFs embed a Chinese font subset: Debian's fonts-wqy-microhei (docs/certificate.md).
+# Without it (no root, no network) everything runs but a PDF answers certificate_font_missing.
+fonts:
+	@if [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then \
+	  echo "Installing Debian's fonts-wqy-microhei for certificate PDFs"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei \
+	    >/dev/null) || echo "fonts-wqy-microhei not installed: certificate PDFs are unavailable"; fi
 
 setup-test: $(VENV)/.test-installed browser
 
@@ -45,15 +53,23 @@ run: setup
 # (--deselect takes the id from tests/, where pytest.ini is.)
 KIOSK_200 := browser/test_validator_kiosk.py::test_two_hundred_offline_rides_reach_the_server_once
 
+# The API, domain and fault tests run on both cores (pytest-xdist: each worker its own database,
+# Redis db and embedded Redis; a file stays on one worker); the browser tests then run one at a
+# time, since two Chromiums on two cores make their timing waits flaky.
+XDIST := -n 2 --dist loadfile
+
 test: setup-test
-	$(PY) -m pytest tests --deselect "$(KIOSK_200)"
+	$(PY) -m pytest tests -m "not browser" $(XDIST)
+	$(PY) -m pytest tests -m browser --deselect "$(KIOSK_200)"
 	$(PY) -m pytest "tests/$(KIOSK_200)"
 
 # The browser tests drive the screens on the embedded default in `make test`; here every API,
 # domain and fault test runs again on PostgreSQL and Redis (BROWSER=1 adds the browser tests).
 test-services: setup-test
 	YIMA_TEST_DATABASE_URL=$(TEST_DATABASE_URL) YIMA_TEST_REDIS_URL=$(TEST_REDIS_URL) \
-	  $(PY) -m pytest tests $(if $(BROWSER),,-m "not browser")
+	  $(PY) -m pytest tests -m "not browser" $(XDIST)
+	$(if $(BROWSER),YIMA_TEST_DATABASE_URL=$(TEST_DATABASE_URL) YIMA_TEST_REDIS_URL=$(TEST_REDIS_URL) \
+	  $(PY) -m pytest tests -m browser)
 
 # Past one machine (docs/deployment.md): a Redis master, replica and three sentinels, a PostgreSQL
 # primary and synchronous standby, two gunicorn instances, all on ports of their own in a temporary
@@ -72,6 +88,13 @@ bench-load: setup-test
 	@command -v wrk >/dev/null 2>&1 || { echo "Installing Debian's wrk"; apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(PY) bench/load_bench.py
+
+# Cost as the zone grows (10 k / 3 M persons, 0 / 10 M settlements, clearing at 10 M): builds the
+# kept database yima_bench_growth once (resumable), then measures under the shared benchmark lock.
+.PHONY: bench-growth
+bench-growth: setup-test
+	$(PY) bench/growth_bench.py --generate
+	flock /tmp/yima-bench.lock $(PY) bench/growth_bench.py
 
 # The bounded fuzz tests (code decoder, every API operation through schemathesis) with fifty times
 # the examples than in `make test`: for a nightly job (docs/security.md).

@@ -38,6 +38,23 @@ def on_starting(server):
     _empty_metrics_dir(os.environ["PROMETHEUS_MULTIPROC_DIR"])
 
 
+def when_ready(server):
+    """The master's stop signals first mark the embedded Redis's lock file "stopping", then go
+    to gunicorn's own handler (which only queues them): a server started at once after Ctrl-C
+    waits for this one however long its workers take to let go of the port."""
+    embedded = sys.modules.get("backend.service.embedded_redis")
+    if embedded is None:
+        return
+    import signal
+
+    def stopping(sig, frame):
+        embedded.mark_stopping()
+        server.signal(sig, frame)
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT):
+        signal.signal(sig, stopping)
+
+
 def on_exit(server):
     """After the workers have gone: the embedded Redis saves and stops, then the folder's lock is
     let go (a server waiting to take over starts its own from the saved file)."""

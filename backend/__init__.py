@@ -71,6 +71,7 @@ def create_app(config=None):
     app.register_blueprint(web.bp)
     app.register_blueprint(wellknown.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(api.his.bp)  # /his/v1: the national interface
     app.register_blueprint(contract.bp)  # /openapi.json and /api/docs
     cli.register(app)
     return app

@@ -90,12 +90,13 @@ def keys_rotate(overlap):
     every credential it signed has expired."""
     import time
 
+    from .certificates.issuing import signed_lifetime
     from .service.issuer import locked_ring
 
     now = int(time.time())
     overlap = current_app.config["KEY_ROTATION_OVERLAP"] if overlap is None else overlap
     with locked_ring(current_app, now) as ring:
-        new = ring.rotate(now, overlap, current_app.config["CREDENTIAL_LIFETIME"])
+        new = ring.rotate(now, overlap, signed_lifetime(current_app.config["CREDENTIAL_LIFETIME"]))
         dropped = ring.prune(now)
     session = db.session
     audit.record(session, actor="cli:keys rotate", action="keys.rotate", target_type="key",

@@ -16,7 +16,7 @@ key and credentials each (as bench/ingest_bench.py does), and the server is star
 YIMA_CODE_WINDOW_STEPS=40 so that codes made for the steps around the start stay valid for the
 whole run (the checks per code are the same at any window). The verify rate limit is lifted
 (YIMA_VERIFY_RATE_LIMIT) since one cashier session sends everything. Its own database
-(yima_bench_load) and Redis db (11); the server log goes to bench/out/load/.
+(yima_bench_h6_load) and Redis db (9); the server log goes to bench/out/load/.
 """
 import argparse
 import http.client
@@ -38,8 +38,8 @@ import redis
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
 BIN = os.path.dirname(sys.executable)
-DB_URL = "postgresql://postgres@127.0.0.1:5432/yima_bench_load"
-REDIS_URL = "redis://127.0.0.1:6379/11"
+DB_URL = "postgresql://postgres@127.0.0.1:5432/yima_bench_h6_load"
+REDIS_URL = "redis://127.0.0.1:6379/9"
 OUT = os.path.join(ROOT, "bench", "out", "load")
 INSTANCE = os.path.join(OUT, "instance")
 LUA = os.path.join(ROOT, "bench", "load", "feed.lua")
@@ -59,12 +59,22 @@ def main():
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--ride-batch", type=int, default=100)
+    parser.add_argument("--rides-only", action="store_true",
+                        help="only the bare endpoint and the ride batches (issue 21 part 3), each "
+                             "measured under /tmp/yima-bench.lock")
     args = parser.parse_args()
+    if args.rides_only:  # its own database, Redis db and output: a whole run may go on beside it
+        global DB_URL, REDIS_URL, OUT, INSTANCE
+        DB_URL, REDIS_URL = DB_URL.rsplit("/", 1)[0] + "/yima_bench_h1_rides", "redis://127.0.0.1:6379/3"
+        OUT = os.path.join(ROOT, "bench", "out", "load-rides")
+        INSTANCE = os.path.join(OUT, "instance")
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: `make bench-load` installs it (apt-get install wrk)")
     env = prepare()
     started = int(time.time())
     people = make_people(args.persons, started - BACKDATE)
+    if args.rides_only:
+        return rides_only(env, people, started, args)
     codes = code_stream(people, started)
     wrk = Wrk(args)
     results = {}
@@ -111,6 +121,46 @@ def main():
         metrics = scrape(app)
 
     report(args, results, workers, metrics)
+
+
+def rides_only(env, people, started, args):
+    """The bare endpoint, then the ride batches, each wrk run holding the shared benchmark lock
+    (making the codes and enrolling the validators does not)."""
+    import fcntl
+
+    wrk, results = Wrk(args), {}
+    lock = open("/tmp/yima-bench.lock", "w")
+    with Server(env, "bare_app:app", ["--pythonpath", os.path.join(ROOT, "bench", "load")]) as bare:
+        lines = [f"/bare\t-\t{json.dumps({'code': 'YM1' + 'A' * 297, 'context': 'hospital'})}"]
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        results["bare"] = wrk.run(bare, "bare", lines * 64, label="bare Flask JSON endpoint",
+                                  reusable=True)
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    workers = Server.last_workers
+    with Server(env, "wsgi:app") as app:
+        batches = ride_batches(people, enrol_validators(app, 4, started), started, args.ride_batch)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        results["rides"] = wrk.run(app, "rides", batches, label=f"POST /api/v1/rides/batch "
+                                   f"({args.ride_batch} rides)")
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        metrics = scrape(app)
+    bare, rides = results["bare"], results["rides"]
+    print(f"gunicorn.conf.py: {workers} workers × {os.environ.get('GUNICORN_THREADS', '4')} threads "
+          f"(gthread); wrk -t{args.threads} -c{args.connections}, {args.duration} s per run; "
+          f"{args.persons} persons; load average at the end {os.getloadavg()[0]:.1f}\n")
+    print("| run | requests | req/s | p50 ms | p99 ms | non-2xx | CPU ms/request: app + PostgreSQL |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for r in (bare, rides):
+        print(f"| {r['label']} | {r['requests']:,} | {r['rps']:,.0f} | {r['p50']:.1f} | "
+              f"{r['p99']:.1f} | {r['non2xx']} | {r['app_cpu_ms']:.2f} + {r['db_cpu_ms']:.2f} |")
+        if r.get("note") or r.get("socket_errors"):
+            print(f"|   ↳ {r.get('note', '')} {r.get('socket_errors', '')} | | | | | | |")
+    per_ride = (rides["app_cpu_ms"] + rides["db_cpu_ms"]) / args.ride_batch
+    print(f"\nrides/s = {rides['rps'] * args.ride_batch:,.0f} ({rides['rps']:,.1f} batches/s of "
+          f"{args.ride_batch}); rides/s ÷ bare req/s = {rides['rps'] * args.ride_batch / bare['rps']:.2f}; "
+          f"server CPU per ride {per_ride:.3f} ms = "
+          f"{per_ride / (bare['app_cpu_ms'] + bare['db_cpu_ms']):.2f} × a bare request's")
+    print("/metrics afterwards:", json.dumps(metrics, ensure_ascii=False))
 
 
 # -- preparing -------------------------------------------------------------------------------
@@ -192,7 +242,7 @@ def make_scans(app, cookie, csrf, codes, count):
     bodies = [json.dumps({"code": next(codes), "context": "hospital"}) for _ in range(count)]
 
     def scan(chunk):
-        conn = http.client.HTTPConnection("127.0.0.1", app.port, timeout=30)
+        conn = http.client.HTTPConnection("127.0.0.1", app.port, timeout=120)
         ids = []
         for body in chunk:
             conn.request("POST", "/api/v1/verify", body, {"Content-Type": "application/json",
@@ -289,7 +339,8 @@ class Server:
                 return 0.0
         workers = sum(used(p) for p in psutil.Process(self.process.pid).children())
         database = sum(used(p) for p in psutil.process_iter(["cmdline"])
-                       if any("yima_bench_load" in part for part in (p.info["cmdline"] or [])))
+                       if any(DB_URL.rsplit("/", 1)[1] in part
+                              for part in (p.info["cmdline"] or [])))
         return workers, database
 
     def __exit__(self, *exc):
@@ -364,7 +415,7 @@ def paced(wrk, server, make_lines, headers, peak, args):
 # -- HTTP helpers ----------------------------------------------------------------------------
 
 def post(app, path, body, headers=None):
-    conn = http.client.HTTPConnection("127.0.0.1", app.port, timeout=30)
+    conn = http.client.HTTPConnection("127.0.0.1", app.port, timeout=120)
     conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json", **(headers or {})})
     answer = conn.getresponse()
     data = answer.read()
@@ -384,7 +435,7 @@ def login(app, name):
 def scrape(app):
     from prometheus_client.parser import text_string_to_metric_families
 
-    conn = http.client.HTTPConnection("127.0.0.1", app.port, timeout=30)
+    conn = http.client.HTTPConnection("127.0.0.1", app.port, timeout=120)
     conn.request("GET", "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
     text = conn.getresponse().read().decode()
     wanted = {"yima_verify_outcomes_total", "yima_settlements_total", "yima_rides_ingested_total"}

@@ -3,10 +3,11 @@ timed on the CPU clock and profiled with cProfile (the standard library; no extr
 
   .venv/bin/python bench/profile_verify.py [--requests 400] [--persons 1000]
 
-Its own database (yima_bench_profile, recreated) and Redis db (12, flushed); the persons, codes and
+Its own database (yima_bench_h6_profile, recreated) and Redis db (8, flushed); the persons, codes and
 validator are made as in load_bench.py. Prints CPU ms per request for a trivial route (/healthz),
-a hospital verify (cashier session) and a bus verify (validator token), then each part's share
-of a hospital verify. The full cProfile listing goes to bench/out/profile_verify.txt.
+a hospital verify (cashier session) and a bus verify (validator token), their ratio to /healthz,
+the SQL statements of a hospital verify, then each part's share of a hospital verify. The full
+cProfile listing goes to bench/out/profile_verify.txt.
 """
 import argparse
 import base64
@@ -19,25 +20,32 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [ROOT, os.path.join(ROOT, "tests"), os.path.join(ROOT, "bench")]
-DB_URL = "postgresql://postgres@127.0.0.1:5432/yima_bench_profile"
-REDIS_URL = "redis://127.0.0.1:6379/12"
+DB_URL = "postgresql://postgres@127.0.0.1:5432/yima_bench_h6_profile"
+REDIS_URL = "redis://127.0.0.1:6379/8"
 OUT = os.path.join(ROOT, "bench", "out")
 
 # (label, file suffix, function name): inclusive CPU of each, as a share of the whole request
 PARTS = [
-    ("session's account load (Flask-Login)", "backend/security.py", "load_account"),
-    ("rate limit check", "flask_limiter/_extension.py", "_check_request_limit"),
-    ("rate limit headers", "flask_limiter/_extension.py", "__inject_headers"),
+    ("session's account load (Flask-Login)", "backend/service/security.py", "load_account"),
+    ("Flask-Limiter's before_request (default limit: anonymous writes only)",
+     "flask_limiter/_extension.py", "_check_request_limit"),
+    ("  of which its request filter (skips the rest for a signed-in caller)",
+     "backend/service/limits.py", "skip"),
+    ("request body validation (spectree + pydantic)", "backend/service/contract.py",
+     "request_validation"),
     ("the view", "backend/api/verify.py", "verify_code"),
-    ("  holder query (revocation check)", "backend/credentials.py", "is_revoked"),
-    ("  replay guard + scan (Redis)", "backend/credentials.py", "first_use"),
-    ("  issuer signature (PyJWT)", "backend/tokens/verify.py", "_check_issuer_signature"),
-    ("  person.read audit INSERT", "backend/audit.py", "append"),
-    ("  commit", "sqlalchemy/orm/scoping.py", "commit"),
-    ("session cookie", "flask/sessions.py", "open_session"),
-    ("access log line", "backend/logs.py", "_finish_request"),
-    ("security headers", "backend/headers.py", "security_headers"),
-    ("metrics", "backend/metrics.py", "_count_request"),
+    ("  holder query (revocation check)", "backend/patients/credentials.py", "is_revoked"),
+    ("  rate limit + replay guard + scan (one Lua round trip)", "backend/service/limits.py", "_run"),
+    ("  issuer signature (libsodium)", "backend/tokens/verify.py", "_check_issuer_signature"),
+    ("  phone signature (libsodium)", "backend/tokens/credential.py", "verify"),
+    ("  person.read audit INSERT", "backend/oversight/audit.py", "append"),
+    ("  commit (with the audit INSERT on PostgreSQL: one pipeline)", "sqlalchemy/orm/scoping.py",
+     "commit"),
+    ("session cookie (open_session)", "backend/service/headers.py", "open_session"),
+    ("session cookie (save_session)", "flask/sessions.py", "save_session"),
+    ("access log line", "backend/service/logs.py", "_finish_request"),
+    ("security headers", "backend/service/headers.py", "security_headers"),
+    ("metrics", "backend/service/metrics.py", "_count_request"),
 ]
 
 
@@ -101,6 +109,9 @@ def main():
             for _ in range(30):
                 call()
         cpu = {label: cpu_ms(call, args.requests) for label, call in runs}
+        with StatementCount() as statements:
+            for _ in range(20):
+                hospital()
         profile = cProfile.Profile(time.process_time)
         profile.enable()
         for _ in range(args.requests):
@@ -111,7 +122,42 @@ def main():
         sys.stderr = stderr
     for label, ms in cpu.items():
         print(f"{label}: {ms:.2f} ms CPU per request")
+    healthz_ms = cpu["GET /healthz"]
+    print(f"ratio to /healthz by CPU: hospital {healthz_ms / cpu['verify, hospital']:.3f}, "
+          f"bus {healthz_ms / cpu['verify, bus']:.3f}")
+    print(f"per hospital verify: {statements.per(20)}")
     report(profile, args.requests)
+
+
+class StatementCount:
+    """SQL statements (cursor executes; BEGIN and COMMIT are not among them) and commits sent
+    while inside, counted with SQLAlchemy's engine events."""
+
+    def __enter__(self):
+        from sqlalchemy import event
+        from sqlalchemy.engine import Engine
+
+        self.statements = self.commits = 0
+
+        def executed(*_args):
+            self.statements += 1
+
+        def committed(*_args):
+            self.commits += 1
+        self._listeners = [(Engine, "before_cursor_execute", executed), (Engine, "commit", committed)]
+        for target, name, listener in self._listeners:
+            event.listen(target, name, listener)
+        return self
+
+    def __exit__(self, *_exc):
+        from sqlalchemy import event
+
+        for target, name, listener in self._listeners:
+            event.remove(target, name, listener)
+
+    def per(self, count):
+        return (f"{self.statements / count:.1f} SQL statements, {self.commits / count:.1f} commits "
+                "(BEGIN and COMMIT not among the statements)")
 
 
 def cpu_ms(call, count):

@@ -14,12 +14,22 @@ const SHELL = [
   "/pwa/js/screens/admin/keys.js", "/pwa/js/screens/admin/people.js",
   "/pwa/js/screens/admin/registry.js", "/pwa/js/screens/admin/charts.js", "/static/css/backoffice.css",
   "/pwa/js/screens/validator.js", "/pwa/js/validator-store.js", "/pwa/js/scanner.js", "/pwa/js/ui.js",
+  "/pwa/js/screens/kiosk.js",  // the frame the bus validator and the venue gate share
   "/pwa/js/screens/history.js", "/pwa/js/screens/directory.js",
+  // insurance certificates: the holder's list and the public check page (docs/certificate.md)
+  "/pwa/js/screens/certificate.js", "/pwa/js/screens/certificate-check.js", "/pwa/js/screens/certificate-format.js",
+  "/pwa/js/screens/certificate-counter.js",
+  // the venue gate and the admin's venues tab (docs/venues.md)
+  "/pwa/js/screens/venue.js", "/pwa/js/screens/venue-store.js", "/pwa/js/screens/venue-admin.js",
   // the cashier's console (screens/counter/) and its stylesheet
   "/static/css/counter.css", "/pwa/js/screens/counter/console.js", "/pwa/js/screens/counter/bill.js",
   "/pwa/js/screens/counter/receipt.js", "/pwa/js/screens/counter/today.js", "/pwa/js/screens/counter/reconcile.js",
   "/pwa/js/screens/counter/identify.js", "/pwa/js/screens/counter/refund.js", "/pwa/js/screens/counter/format.js",
   "/pwa/js/screens/counter/words.js",
+  // the inpatient desk (screens/inpatient/: a counter tab, the patient's stays, the admin's policies)
+  "/static/css/inpatient.css", "/pwa/js/screens/inpatient/desk.js", "/pwa/js/screens/inpatient/admit.js",
+  "/pwa/js/screens/inpatient/stay.js", "/pwa/js/screens/inpatient/paper.js", "/pwa/js/screens/inpatient/common.js",
+  "/pwa/js/screens/inpatient/mine.js", "/pwa/js/screens/inpatient/policy.js",
   // the icons app.css draws (static/vendor/lucide-static-1.62.0, ISC)
   "/static/vendor/lucide-static-1.62.0/icons/a-large-small.svg",
   "/static/vendor/lucide-static-1.62.0/icons/arrow-left.svg",

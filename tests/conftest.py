@@ -9,6 +9,7 @@ Storage is real in both modes:
 """
 import os
 import shutil
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -21,6 +22,27 @@ from backend.service.extensions import db, redis_client
 TEST_DATABASE_URL = os.environ.get("YIMA_TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("YIMA_TEST_REDIS_URL", "")
 ON_POSTGRES = TEST_DATABASE_URL.startswith("postgres")
+
+
+def _per_worker(database_url, redis_url):
+    """Under pytest-xdist (``-n 2``) each worker gets its own database (``yima_test_gw1``) and the
+    next Redis db numbers (13, 14, …), so the workers never flush or truncate each other's data."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker:
+        return database_url, redis_url
+    index = int(worker.removeprefix("gw"))
+    if database_url.startswith("postgres"):
+        parsed = make_url(database_url)
+        database_url = parsed.set(database=f"{parsed.database}_{worker}").render_as_string(
+            hide_password=False)
+    if redis_url:
+        parts = urlsplit(redis_url)
+        number = int(parts.path.strip("/") or 0) + index
+        redis_url = urlunsplit(parts._replace(path=f"/{number}"))
+    return database_url, redis_url
+
+
+TEST_DATABASE_URL, TEST_REDIS_URL = _per_worker(TEST_DATABASE_URL, TEST_REDIS_URL)
 
 
 def _recreate_postgres_database(url):

@@ -32,6 +32,7 @@ ALLOWED = {
     ("GET", "/openapi.json"): EVERYONE,
     ("GET", "/api/docs"): EVERYONE,
     ("GET", "/metrics"): set(),  # a bearer token of its own (YIMA_METRICS_TOKEN), no role
+    ("POST", "/his/v1/call"): set(),  # hospital systems: the institution's API key, no login
     ("POST", "/api/v1/auth/login"): EVERYONE,
     ("POST", "/api/v1/auth/logout"): SIGNED_IN,
     ("POST", "/api/v1/auth/logout-all"): SIGNED_IN - {"validator"},  # accounts, not devices
@@ -66,6 +67,17 @@ ALLOWED = {
     ("GET", "/api/v1/settlements/<int:settlement_id>/receipt"): {"cashier"},
     ("GET", "/api/v1/counter/session"): {"cashier"},
     ("GET", "/api/v1/counter/day"): {"cashier"},
+    ("POST", "/api/v1/inpatient/stays"): {"cashier"},  # the inpatient desk is a cashier's
+    ("GET", "/api/v1/inpatient/stays"): {"cashier"},
+    ("GET", "/api/v1/inpatient/stays/<int:stay_id>"): {"cashier"},
+    ("POST", "/api/v1/inpatient/stays/<int:stay_id>/lines"): {"cashier"},
+    ("POST", "/api/v1/inpatient/stays/<int:stay_id>/lines/<int:line_no>/cancel"): {"cashier"},
+    ("POST", "/api/v1/inpatient/stays/<int:stay_id>/preview"): {"cashier"},
+    ("POST", "/api/v1/inpatient/stays/<int:stay_id>/discharge"): {"cashier"},
+    ("POST", "/api/v1/inpatient/stays/<int:stay_id>/reversal"): {"cashier"},
+    ("GET", "/api/v1/inpatient/stays/<int:stay_id>/receipt"): {"cashier"},
+    ("GET", "/api/v1/inpatient/day"): {"cashier"},
+    ("GET", "/api/v1/me/stays"): {"patient", "family"},
     ("POST", "/api/v1/counter/identify"): {"cashier"},
     ("POST", "/api/v1/validators/enrol"): EVERYONE,
     ("GET", "/api/v1/validators/trust"): {"validator"},
@@ -80,6 +92,8 @@ ALLOWED = {
     ("GET", "/api/v1/admin/console"): {"admin"},
     ("GET", "/api/v1/admin/regions"): {"admin"},
     ("PATCH", "/api/v1/admin/regions/<code>/policies/<insurance_class>"): {"admin"},
+    ("GET", "/api/v1/admin/inpatient-policies"): {"admin"},
+    ("PATCH", "/api/v1/admin/regions/<code>/inpatient-policies/<insurance_class>"): {"admin"},
     ("GET", "/api/v1/admin/institutions"): {"admin"},
     ("POST", "/api/v1/admin/institutions/<code>/evoucher"): {"admin"},
     ("GET", "/api/v1/admin/institutions/<code>/api-keys"): {"admin"},
@@ -103,6 +117,26 @@ ALLOWED = {
     ("POST", "/api/v1/admin/persons/<holder>/suspend"): {"admin"},
     ("POST", "/api/v1/admin/persons/<holder>/reinstate"): {"admin"},
     ("GET", "/api/v1/admin/audit-log"): {"admin"},
+    # Venue gates (issue 19): the gate-only routes take a venue verifier's token (``yg_…``), which
+    # none of these callers holds; tests/test_venues_api.py calls them as a gate.
+    ("GET", "/api/v1/admin/venues"): {"admin"},
+    ("POST", "/api/v1/admin/venues"): {"admin"},
+    ("POST", "/api/v1/admin/venues/<int:venue_id>/verifiers"): {"admin"},
+    ("POST", "/api/v1/admin/venue-verifiers/<int:verifier_id>/disable"): {"admin"},
+    ("GET", "/api/v1/admin/venue-visits"): {"auditor", "admin"},
+    ("POST", "/api/v1/venue-verifiers/enrol"): EVERYONE,
+    ("GET", "/api/v1/venue-verifiers/trust"): set(),
+    ("POST", "/api/v1/venue-verifiers/check"): set(),
+    ("POST", "/api/v1/visits/batch"): set(),
+    # Insurance certificates (issue 19): the holder's own, a region's counter, and anyone's check.
+    ("GET", "/api/v1/me/certificates"): {"patient", "family"},
+    ("POST", "/api/v1/me/certificates"): {"patient", "family"},
+    ("GET", "/api/v1/me/certificates/<jti>/pdf"): {"patient", "family"},
+    ("POST", "/api/v1/me/certificates/<jti>/revoke"): {"patient", "family"},
+    ("POST", "/api/v1/admin/certificates"): {"admin"},
+    ("GET", "/api/v1/admin/certificates/<jti>/pdf"): {"admin"},
+    ("POST", "/api/v1/certificates/check"): EVERYONE,
+    ("POST", "/api/v1/certificates/read"): EVERYONE,
 }
 
 # Path values that exist for nobody in particular: the role check comes before any lookup.

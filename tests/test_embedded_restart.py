@@ -7,6 +7,7 @@ Real processes throughout: gunicorn as `make run` starts it, redis-server, SIGTE
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -17,6 +18,7 @@ import redis
 from test_serve import BIN, ROOT, free_port, get
 
 from backend.demo.data import DEMO_PASSWORD
+from backend.service import embedded_redis
 from backend.service.embedded_redis import (ensure_embedded_redis, owner_of, socket_path,
                                             stop_embedded_redis)
 
@@ -181,6 +183,39 @@ def test_a_server_waits_for_the_owner_to_stop_then_owns_the_saved_data(tmp_path)
             child.kill()
     assert child.returncode == 0, err
     assert out.strip() == "over"
+
+
+def test_a_server_told_to_stop_is_waited_for_while_its_port_still_accepts(tmp_path):
+    """CI, stop 25: after Ctrl-C the stopping server's workers kept the port accepting past the
+    grace on a loaded machine, and the new server took it for a second one and exited. The
+    stopping owner's lock file now says so, and the new one waits however long it takes."""
+    instance = str(tmp_path / "inst")
+    ensure_embedded_redis(instance)
+    listener = socket.create_server(("127.0.0.1", 0))  # the old workers' port, still accepting
+    address = "127.0.0.1:%d" % listener.getsockname()[1]
+    owned = embedded_redis._owned[socket_path(instance)]
+    owned.lock.seek(0)
+    owned.lock.truncate()
+    owned.lock.write(json.dumps({"pid": os.getpid(), "serving": address}))
+    owned.lock.flush()
+    embedded_redis.mark_stopping()  # what the master's SIGINT handler does first
+    assert owner_of(instance) == {"pid": os.getpid(), "serving": address, "stopping": True}
+    child = _python(
+        "import sys; from backend.service.embedded_redis import serve_embedded_redis as s;"
+        "s(sys.argv[1], address='127.0.0.1:' + sys.argv[2], log=lambda m: print(m, flush=True));"
+        "print('owner', flush=True)", instance, str(free_port()))
+    try:
+        assert child.stdout.readline().startswith("Waiting for the server with pid")
+        time.sleep(embedded_redis.STOPPING_GRACE + 2)
+        assert child.poll() is None  # still waiting: not refused as a second server
+        stop_embedded_redis(instance)
+        out, err = child.communicate(timeout=60)
+    finally:
+        listener.close()
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 0, err
+    assert out.strip() == "owner"
 
 
 def test_a_redis_left_behind_by_a_killed_owner_is_taken_over(tmp_path):

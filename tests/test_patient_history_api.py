@@ -5,7 +5,7 @@ import re
 import time
 
 import pytest
-from phones import Phone, login
+from phones import Phone, login, steady_time
 from test_counter_api import BILL
 from test_transit_api import enrol_validator
 
@@ -25,7 +25,7 @@ def settle(app, phone, key, refund=False, offset=0):
     cashier = app.test_client()
     csrf = login(cashier, "demo-cashier")
     headers = {"X-CSRF-Token": csrf}
-    scan = cashier.post("/api/v1/verify", json={"code": phone.code("med", now=time.time() + offset),
+    scan = cashier.post("/api/v1/verify", json={"code": phone.code("med", now=steady_time() + offset),
                                                       "context": "hospital"}, headers=headers)
     assert scan.status_code == 200, scan.json
     settled = cashier.post("/api/v1/settlements", json={"scan_id": scan.json["scan_id"], "lines": BILL},

@@ -147,3 +147,64 @@ def test_small_chunks_import_the_same_as_one(runner, seeded, tmp_path):
     again = runner.invoke(args=["registry", "import", write_csv(tmp_path, GOOD, name="b.csv")])
     assert "0 new, 3 updated" in again.output
     assert person_count(seeded) == 15
+
+
+def test_insured_since_is_an_optional_column(runner, seeded, tmp_path):
+    header = HEADER.strip() + ",insured_since\n"
+    rows = [GOOD[0] + ("2001-07-01",), GOOD[1] + ("",)]
+    result = runner.invoke(args=["registry", "import", write_csv(tmp_path, rows, header=header)])
+    assert result.exit_code == 0, result.output
+    key = seeded.config["ID_HASH_KEY"]
+
+    def since(national_id):
+        with seeded.app_context():
+            return db.session.scalars(select(Person.insured_since).filter_by(
+                national_id_hash=identity.hash_national_id(key, national_id))).one()
+    assert str(since(GOOD[0][0])) == "2001-07-01" and since(GOOD[1][0]) is None
+    # A file without the column keeps what the registry knew; one with it changes it.
+    again = runner.invoke(args=["registry", "import", write_csv(tmp_path, GOOD[:1], name="b.csv")])
+    assert again.exit_code == 0, again.output
+    assert str(since(GOOD[0][0])) == "2001-07-01"
+    changed = [GOOD[0] + ("2003-01-01",)]
+    assert runner.invoke(args=["registry", "import", write_csv(
+        tmp_path, changed, header=header, name="c.csv")]).exit_code == 0
+    assert str(since(GOOD[0][0])) == "2003-01-01"
+
+
+def test_a_bad_insured_since_is_named_and_nothing_is_imported(runner, seeded, tmp_path):
+    header = HEADER.strip() + ",insured_since\n"
+    rows = [GOOD[0] + ("2001-7-1",), GOOD[1] + ("2001-02-30",),
+            GOOD[2] + ("1944-01-01",),  # before the birth date in the ID (1945-06-06)
+            (demo_national_id("310118", "19800101", "099"),) + GOOD[0][1:] + ("2999-01-01",)]
+    result = runner.invoke(args=["registry", "import", write_csv(tmp_path, rows, header=header)])
+    assert result.exit_code == 1
+    assert "line 2: insured_since: must be a date written YYYY-MM-DD" in result.output
+    assert "line 3: insured_since: must be a date written YYYY-MM-DD" in result.output
+    assert "line 4: insured_since: must lie between the birth date and today" in result.output
+    assert "line 5: insured_since: must lie between the birth date and today" in result.output
+    assert person_count(seeded) == 12
+
+
+def test_duplicates_are_found_across_merges_and_nothing_is_imported(seeded, tmp_path):
+    import io
+
+    from backend.registry.importer import import_persons
+
+    rows = GOOD + [GOOD[2]]
+    text_ = HEADER + "".join(",".join(row) + "\n" for row in rows)
+    problems = []
+    with seeded.app_context(), db.engine.connect() as connection:
+        transaction = connection.begin()
+        report = import_persons(connection, io.StringIO(text_),
+                                id_hash_key=seeded.config["ID_HASH_KEY"],
+                                on_problem=lambda *p: problems.append(p), chunk_rows=1,
+                                merge_chunks=1)  # each row merged on its own
+        transaction.rollback()
+    assert not report.ok and problems == [(5, "national_id: the same person as line 4")]
+
+
+def test_the_importers_hasher_is_hash_national_id():
+    for key in ("k", "x" * 64, "y" * 65, "密钥" * 40):
+        hasher = identity.NationalIdHasher(key)
+        for national_id in ("11010519491231002X", GOOD[0][0]):
+            assert hasher(national_id) == identity.hash_national_id(key, national_id)

@@ -14,10 +14,11 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import delete, or_, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
-from ..models import Account
+from ..models import Account, Institution
 from ..models.base import at, unix
 from ..models.sessions import LoginSession
 
@@ -33,9 +34,12 @@ class Limits:
 
     def ended(self, login_session, now):
         """Why ``login_session`` is over at ``now`` (``idle``, ``absolute``) or None."""
-        if self.absolute and now - unix(login_session.created_at) >= self.absolute:
+        return self.ended_at(login_session.created_at, login_session.last_seen_at, now)
+
+    def ended_at(self, created_at, last_seen_at, now):
+        if self.absolute and now - unix(created_at) >= self.absolute:
             return "absolute"
-        if now - unix(login_session.last_seen_at) >= self.idle:
+        if now - unix(last_seen_at) >= self.idle:
             return "idle"
         return None
 
@@ -69,20 +73,68 @@ def begin(session, account, *, now, policy):
     return token
 
 
+@dataclass(frozen=True)
+class Live:
+    """A live session as ``resume`` reads it: its id, times and account (an ORM object)."""
+    id: int
+    created_at: object
+    last_seen_at: object
+    account: Account
+
+
+_ACCOUNT = Account.__table__.columns
+_INSTITUTION = Institution.__table__.columns
+# One Core statement per request: the session, its account and a cashier's institution. Column
+# order: the session's three, then the account's, then the institution's.
+_LIVE = (select(LoginSession.id, LoginSession.created_at, LoginSession.last_seen_at,
+                *_ACCOUNT, *_INSTITUTION)
+         .join(Account, Account.id == LoginSession.account_id)
+         .outerjoin(Institution, Institution.code == Account.institution_code)
+         .where(LoginSession.token_hash == bindparam("token_hash")))
+_SPLIT = 3 + len(_ACCOUNT)
+_KEYS = {Account: [column.key for column in _ACCOUNT],
+         Institution: [column.key for column in _INSTITUTION]}
+
+
+def _attached(session, model, columns, values):
+    """The ORM object of a row read with Core, put into ``session`` as if loaded (no second
+    query, no ORM loading machinery); the one already there when the session has it."""
+    key = session.identity_key(model, values[0])  # both tables' key is their first column
+    present = session.identity_map.get(key)
+    if present is not None:
+        return present
+    # As the ORM's loader does: a new instance without __init__ (whose attribute events cost more
+    # than the query), its loaded values put straight into its __dict__, then made persistent.
+    instance = model._sa_class_manager.new_instance()
+    instance.__dict__.update(zip(_KEYS[model], values))
+    make_transient_to_detached(instance)  # as if just loaded: no pending changes
+    session.add(instance)
+    return instance
+
+
 def resume(session, token, *, now, policy):
-    """The live session that ``token`` names and its account, or None. Reads only: the caller
-    writes the last use (``touch``) when ``due_for_touch`` says so."""
+    """The live session that ``token`` names (a ``Live``) with its account, or None. Reads only,
+    in one Core statement: the caller writes the last use (``touch``) when ``due_for_touch``
+    says so."""
     if not isinstance(token, str) or not token:
         return None
+    row = session.connection().execute(_LIVE, {"token_hash": _digest(token)}).first()
+    if row is None:
+        return None
+    session_id, created_at, last_seen_at = row[:3]
+    account_values, institution_values = row[3:_SPLIT], row[_SPLIT:]
+    if policy.limits(account_values[_ROLE]).ended_at(created_at, last_seen_at, now):
+        return None
+    account = _attached(session, Account, _ACCOUNT, account_values)
     # A cashier's institution comes in the same statement: every counter request reads it.
-    login_session = session.scalars(
-        select(LoginSession).where(LoginSession.token_hash == _digest(token))
-        .options(joinedload(LoginSession.account).joinedload(Account.institution))).first()
-    if login_session is None:
-        return None
-    if policy.limits(login_session.account.role).ended(login_session, now):
-        return None
-    return login_session
+    institution = None if institution_values[0] is None \
+        else _attached(session, Institution, _INSTITUTION, institution_values)
+    if "institution" not in account.__dict__:
+        set_committed_value(account, "institution", institution)
+    return Live(session_id, created_at, last_seen_at, account)
+
+
+_ROLE = [column.key for column in _ACCOUNT].index("role")
 
 
 def due_for_touch(login_session, now):

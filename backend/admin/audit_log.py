@@ -13,6 +13,7 @@ from sqlalchemy import select
 from ..models import (Account, ApiKey, AuditEntry, AuditFlag, Institution, Person, Ride, Settlement,
                       Validator)
 from ..models.base import CHINA
+from ..models.venues import Venue, VenueVerifier
 from ..oversight.names import names_for
 from ..service.errors import ValidationFailed
 
@@ -150,6 +151,10 @@ def _actors(session, names):
             Validator.id.in_(_ids(names, "validator:")))):
         found[f"validator:{validator.id}"] = {"kind": "validator", "id": validator.id,
                                               "name": validator.label, "line": validator.line_code}
+    for gate, venue in session.execute(select(VenueVerifier, Venue).join(Venue).where(
+            VenueVerifier.id.in_(_ids(names, "venue:")))):
+        found[f"venue:{gate.id}"] = {"kind": "venue", "id": gate.id, "name": gate.label,
+                                     "venue": _label(venue.name_zh, venue.name_en or venue.name_zh)}
     for name in names:
         if name.startswith("cli:"):
             found[name] = {"kind": "cli", "name": name[4:]}
@@ -217,6 +222,15 @@ def _targets(session, entries):
             " · ".join(filter(None, [f"#{v.id}", v.label, lines.get(v.line_code, {}).get("zh")])),
             " · ".join(filter(None, [f"#{v.id}", v.label, lines.get(v.line_code, {}).get("en")]))))
             for v in validators))
+    if "venue" in wanted:
+        each("venue", ((v.id, _label(v.name_zh, v.name_en or v.name_zh)) for v in session.scalars(
+            select(Venue).where(Venue.id.in_(_ids(wanted["venue"]))))))
+    if "venue_verifier" in wanted:
+        each("venue_verifier", ((g.id, _label(
+            " · ".join(filter(None, [f"#{g.id}", g.label, v.name_zh])),
+            " · ".join(filter(None, [f"#{g.id}", g.label, v.name_en or v.name_zh]))))
+            for g, v in session.execute(select(VenueVerifier, Venue).join(Venue).where(
+                VenueVerifier.id.in_(_ids(wanted["venue_verifier"]))))))
     if "api_key" in wanted:
         rows = session.execute(select(ApiKey.id, ApiKey.prefix, Institution.name_zh,
                                       Institution.name_en)

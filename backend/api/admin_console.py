@@ -8,6 +8,7 @@ from flask import current_app, g, jsonify, request
 from flask_login import current_user
 
 from ..admin import audit_log, console
+from ..certificates.issuing import signed_lifetime
 from ..oversight.names import names_for
 from ..service.errors import Conflict
 from ..service.extensions import db
@@ -176,7 +177,7 @@ def signing_keys_rotate():
     now = int(time.time())
     with locked_ring(current_app, now) as ring:  # one schedule for every worker
         result = console.rotate_signing_key(db.session, actor, ring, now=now, overlap=overlap,
-                                            lifetime=config["CREDENTIAL_LIFETIME"])
+                                            lifetime=signed_lifetime(config["CREDENTIAL_LIFETIME"]))
     db.session.commit()
     return jsonify(result), 201
 

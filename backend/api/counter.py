@@ -10,6 +10,7 @@ from pydantic import Field
 from sqlalchemy import select
 
 from ..counter import identify, receipts, settlements, today
+from ..counter.registry_cache import RegistryCache
 from ..models import Person, Settlement
 from ..models.base import CHINA
 from ..oversight import audit
@@ -17,6 +18,7 @@ from ..service import metrics
 from ..service.errors import NotFound, YimaError
 from ..service.extensions import db, limiter, redis_client
 from ..service.limits import configured, principal_key
+from ..service.pipeline import commit_with
 from ..service.security import requires_role
 from .blueprint import bp
 from .schemas import (CSV, LOGGED_IN, REPLAYED, BillIn, Body, IdempotencyHeaders,
@@ -107,26 +109,46 @@ def settlement_preview():
               tags=["counter"])
 def settlement_create():
     body = json_body()
-    settlement, created = settlements.settle(
-        db.session, redis_client.client(), scan_id=body["scan_id"],
-        institution_code=_institution(), cashier_id=current_user.id, raw_lines=body["lines"],
+    user = current_user._get_current_object()
+    session = db.session()  # the request's Session itself, not the scoped proxy on every call
+    done = settlements.settle_at_counter(
+        session, redis_client.client(), scan_id=body["scan_id"],
+        institution_code=user.institution_code, cashier_id=user.id, raw_lines=body["lines"],
         idempotency_key=request.headers.get("Idempotency-Key", ""), now=int(time.time()),
-        use_account=body.get("use_personal_account", True) is not False)
-    if created:
-        audit.record(db.session, actor=current_user.login, action="settlement.create",
-                     target_type="settlement", target_id=settlement.id,
-                     detail={"total_fen": settlement.total_fen}, request_id=g.get("request_id"))
-    db.session.commit()
-    metrics.record_settlement(settlement, created)
-    return jsonify(settlement=settlements.describe(settlement), replayed=not created,
-                   **_receipt_and_balance(settlement)), 201 if created else 200
+        use_account=body.get("use_personal_account", True) is not False,
+        registry=registry_cache())
+    settlement, created = done.settlement, done.created
+    # The answer made inside the transaction, from the objects it already holds (after the
+    # commit every one of them would be loaded again: a dozen statements).
+    answer = {"settlement": settlements.describe(settlement, done.lines if created else None),
+              "replayed": not created, **_receipt_and_balance(settlement, done, session)}
+    counted = metrics.settlement_values(settlement)
+    # The audit row and the commit in one round trip (service/pipeline.py).
+    commit_with(session, *([lambda: audit.append(
+        session, actor=user.login, action="settlement.create", target_type="settlement",
+        target_id=settlement.id, detail={"total_fen": settlement.total_fen},
+        request_id=g.get("request_id"))] if created else []))
+    metrics.record_settlement(counted, created)
+    return jsonify(answer), 201 if created else 200
 
 
-def _receipt_and_balance(settlement):
+def registry_cache():
+    """This app's (so this worker's) regions and policies in memory (counter/registry_cache.py)."""
+    cache = current_app.extensions.get("yima_registry_cache")
+    if cache is None:
+        cache = current_app.extensions.setdefault("yima_registry_cache", RegistryCache())
+    return cache
+
+
+def _receipt_and_balance(settlement, settled=None, session=None):
     """The receipt, and the personal account as it is now (after this settlement or refund)."""
-    return {"receipt": receipts.receipt(db.session, settlement),
-            "personal_account_after_fen": db.session.scalar(
-                select(Person.personal_account_fen).filter_by(id=settlement.person_id))}
+    session = session or db.session
+    receipt = receipts.receipt(session, settlement, settled)
+    balance = settled.balance_after_fen if settled is not None and settled.created else None
+    if balance is None:
+        balance = session.scalar(
+            select(Person.personal_account_fen).filter_by(id=settlement.person_id))
+    return {"receipt": receipt, "personal_account_after_fen": balance}
 
 
 @bp.get("/settlements/<int:settlement_id>")

@@ -19,7 +19,7 @@ from ..service.limits import configured, failed
 from ..service.read_replica import read_session
 from ..service.security import requires_role
 from ..tokens.documents import sign_document
-from ..transit import rides, trust, validators
+from ..transit import enrolment, rides, trust, validators
 from .blueprint import bp
 from .schemas import (LOGGED_IN, EnrolIn, EnrolledOut, RidershipOut, RidershipQuery, RidesIn,
                       RidesOut, TrustOut, ValidatorCreatedOut, ValidatorIn, ValidatorStatusOut, api,
@@ -44,7 +44,7 @@ def validator_register():
                  target_type="validator", target_id=validator.id, detail={"line": body["line"]})
     db.session.commit()
     return jsonify(id=validator.id, line=validator.line_code, enrol_code=code,
-                   qr_svg=svg.getvalue().decode(), expires_in=validators.ENROL_TTL), 201
+                   qr_svg=svg.getvalue().decode(), expires_in=enrolment.ENROL_TTL), 201
 
 
 @bp.post("/admin/validators/<int:validator_id>/disable")
@@ -100,11 +100,13 @@ def validator_trust():
 def rides_batch():
     body = json_body()
     config = current_app.config
-    results = rides.ingest(db.session, current_user, body["rides"], ring=current_ring(),
-                             now=int(time.time()), daily_cap_fen=config["DAILY_FARE_CAP_FEN"],
-                             arrears_threshold_fen=config["ARREARS_DENY_FEN"],
-                             max_age_seconds=config["RIDE_MAX_AGE"],
-                             verified_credentials=verified_credentials())
+    # The validator itself, not the proxy: ingest reads its id for every ride.
+    results = rides.ingest(db.session, current_user._get_current_object(), body["rides"],
+                           ring=current_ring(), now=int(time.time()),
+                           daily_cap_fen=config["DAILY_FARE_CAP_FEN"],
+                           arrears_threshold_fen=config["ARREARS_DENY_FEN"],
+                           max_age_seconds=config["RIDE_MAX_AGE"],
+                           verified_credentials=verified_credentials())
     db.session.commit()
     metrics.record_rides(results)
     outcomes = {}

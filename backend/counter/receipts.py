@@ -7,9 +7,10 @@ year's deductible and cap *after this bill*. A reprint says the same as the firs
 remained is worked out from the person's counters now, less what every later settlement or refund
 of the same year moved (so a later bill, or this bill's refund, does not change an old receipt).
 A refunded receipt carries its refund (number, time, reason), and the paper says so."""
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, case, func, select
 
-from ..models import Account, BenefitCounter, Institution, Person, Region, Settlement
+from ..models import (Account, BenefitCounter, InpatientSettlement, Institution, Person, Region,
+                      Settlement)
 from ..models.base import CHINA
 from . import identify
 
@@ -40,17 +41,36 @@ def institution_names(institution):
             "level": institution.level}
 
 
-def year_left(session, settlement, person):
-    """What remained of the year's deductible and cap right after ``settlement``."""
-    counter = session.get(BenefitCounter, (settlement.person_id, settlement.year))
-    later = session.execute(
-        select(func.coalesce(func.sum(Settlement.deductible_fen), 0),
-               func.coalesce(func.sum(Settlement.fund_fen), 0))
-        .filter(Settlement.person_id == settlement.person_id, Settlement.year == settlement.year,
-                Settlement.id > settlement.id)).one()
+# What every later settlement or refund of the person's year moved (built once). A later discharge
+# settlement (docs/inpatient.md) has its own deductible, and counts against the outpatient cap only
+# when its policy shares the cap.
+_INPATIENT = select(InpatientSettlement.settlement_id)
+_SEPARATE = _INPATIENT.filter(InpatientSettlement.cap_shared_with_outpatient.is_(False))
+_LATER = (select(func.coalesce(func.sum(case(
+                     (Settlement.id.in_(_INPATIENT) | Settlement.reverses_id.in_(_INPATIENT), 0),
+                     else_=Settlement.deductible_fen)), 0),
+                 func.coalesce(func.sum(case(
+                     (Settlement.id.in_(_SEPARATE) | Settlement.reverses_id.in_(_SEPARATE), 0),
+                     else_=Settlement.fund_fen)), 0))
+          .filter(Settlement.person_id == bindparam("person_id"),
+                  Settlement.year == bindparam("year"), Settlement.id > bindparam("settlement_id")))
+
+
+def year_left(session, settlement, person, *, counter=None, policy=None, latest=False):
+    """What remained of the year's deductible and cap right after ``settlement``. ``counter`` (the
+    person's counters as they are now) and ``policy`` spare their reads when the caller has them.
+    ``latest``: the settlement was made in this transaction, which still holds the person's
+    counter lock; every writer of a later settlement or refund that moves these counters takes
+    that lock before its INSERT (a discharge with its own cap moves neither sum), so nothing
+    later can count yet, and ``_LATER`` is not asked."""
+    if counter is None:
+        counter = session.get(BenefitCounter, (settlement.person_id, settlement.year))
+    later = (0, 0) if latest else session.execute(_LATER, {
+        "person_id": settlement.person_id, "year": settlement.year,
+        "settlement_id": settlement.id}).one()
     deductible_used = (counter.deductible_used_fen if counter else 0) - int(later[0])
     fund_paid = (counter.fund_paid_fen if counter else 0) - int(later[1])
-    policy = person.region.policy_for(person.insurance_class)
+    policy = policy or person.region.policy_for(person.insurance_class)
     if policy is None:
         return None
     return {"deductible_fen": policy.deductible_fen,
@@ -59,13 +79,24 @@ def year_left(session, settlement, person):
             "cap_left_fen": max(0, policy.annual_cap_fen - fund_paid)}
 
 
-def receipt(session, settlement):
-    """The receipt of a settlement; for a refund, the receipt of the bill it refunded."""
+def receipt(session, settlement, settled=None):
+    """The receipt of a settlement; for a refund, the receipt of the bill it refunded.
+    ``settled`` (a ``settlements.Settled`` of a bill made in this transaction) brings what the
+    settlement read on the way: the person, counters, lines and regions are not read again, and a
+    bill made a moment ago has no refund to look for."""
     if settlement.kind == "refund":
         settlement = session.get(Settlement, settlement.reverses_id)
-    person = session.get(Person, settlement.person_id)
+    fresh = settled is not None and settled.created and settled.settlement is settlement
+    person = settled.person if fresh else session.get(Person, settlement.person_id)
     institution = session.get(Institution, settlement.institution_code)
-    refund = session.scalars(select(Settlement).filter_by(reverses_id=settlement.id)).first()
+    refund = None if fresh else \
+        session.scalars(select(Settlement).filter_by(reverses_id=settlement.id)).first()
+    regions = settled.regions if fresh and settled.regions is not None else None
+
+    def region(code):
+        return regions[code] if regions is not None else session.get(Region, code)
+    policy = regions[person.home_region].policy_for(person.insurance_class) \
+        if regions is not None else None
     return {
         "id": settlement.id,
         "number": number(settlement),
@@ -73,16 +104,20 @@ def receipt(session, settlement):
         "institution": institution_names(institution),
         "cashier": staff_name(session.get(Account, settlement.cashier_account_id)),
         "patient": {"masked_name": person.masked_name()},
-        "insured_region": region_names(session.get(Region, settlement.insured_region)),
-        "treating_region": region_names(session.get(Region, settlement.treating_region)),
+        "insured_region": region_names(region(settlement.insured_region)),
+        "treating_region": region_names(region(settlement.treating_region)),
         "insurance_class": person.insurance_class,
         "cross_region": settlement.insured_region != settlement.treating_region,
         "identified_by": "national_id" if identify.is_manual(settlement) else "e_voucher",
         "lines": [{"category": line.category, "coverage_class": line.coverage_class,
+                   "description": text, "amount_fen": line.amount_fen}
+                  for line, text in settled.lines] if fresh else
+                 [{"category": line.category, "coverage_class": line.coverage_class,
                    "description": line.description, "amount_fen": line.amount_fen}
                   for line in settlement.lines],
         **{name: getattr(settlement, name) for name in AMOUNTS},
-        "year": year_left(session, settlement, person),
+        "year": year_left(session, settlement, person, counter=settled.counter if fresh else None,
+                          policy=policy, latest=fresh),
         "refund": None if refund is None else {
             "id": refund.id, "number": number(refund), "created_at": china_time(refund.created_at),
             "reason": refund.reason, "cashier": staff_name(session.get(Account, refund.cashier_account_id)),

@@ -2,11 +2,13 @@
 natural keys and brought back to the demo values; balances and passwords already there are kept."""
 import hashlib
 import secrets
+from datetime import date
 
 from sqlalchemy import select
 
 from ..accounts.hashing import hash_password
-from ..models import Account, BusLine, FamilyGrant, Institution, MedicalPolicy, Person, Region
+from ..inpatient import policy as inpatient_policy
+from ..models import Account, BusLine, FamilyGrant, Institution, MedicalPolicy, Person, Region, Venue
 from ..models.base import utcnow
 from ..oversight import audit
 from ..registry import identity
@@ -20,6 +22,15 @@ def demo_national_id(region, born, sequence):
     return first17 + identity.check_digit(first17)
 
 
+def demo_insured_since(born, insurance_class):
+    """A plausible start: employees from 20 (the employee scheme began in 1999), residents from
+    birth (the resident scheme began in 2008)."""
+    year = int(born[:4])
+    if insurance_class == "employee":
+        return date(max(year + 20, 1999), 1, 1)
+    return date(max(year, 2008), 1, 1)
+
+
 def seed(session, id_hash_key):
     regions = {r.code: r for r in session.scalars(select(Region))}
     for code, zh, en, prov_zh, prov_en, threshold in data.REGIONS:
@@ -31,8 +42,10 @@ def seed(session, id_hash_key):
         regions[code] = session.merge(region)
     session.flush()
     _seed_policies(session)
+    inpatient_policy.seed_demo(session)  # issue 17: docs/inpatient.md
     _seed_institutions(session)
     _seed_bus_lines(session, regions)
+    _seed_venues(session)
     persons = _seed_persons(session, id_hash_key)
     _seed_accounts(session, persons)
     _seed_family_grants(session)
@@ -40,6 +53,23 @@ def seed(session, id_hash_key):
                  target_id="demo")
     session.commit()
     return [(login, what) for login, _, _, what in data.ACCOUNTS]
+
+
+# One venue of each kind, one in each region (issue 19; docs/venues.md): name, English, kind, region.
+DEMO_VENUES = [
+    ("青浦区博物馆", "Qingpu Museum", "museum", "310118"),
+    ("吴江区图书馆", "Wujiang Library", "library", "320509"),
+    ("西塘古镇景区", "Xitang Ancient Town", "scenic", "330421"),
+]
+
+
+def _seed_venues(session):
+    """Found by name and region; a venue already there is left as it is (its gates keep working)."""
+    known = set(session.execute(select(Venue.name_zh, Venue.region_code)).all())
+    for zh, en, kind, region in DEMO_VENUES:
+        if (zh, region) not in known:
+            session.add(Venue(name_zh=zh, name_en=en, kind=kind, region_code=region,
+                              created_by="cli:demo seed"))
 
 
 def _seed_policies(session):
@@ -107,6 +137,8 @@ def _seed_persons(session, id_hash_key):
         person.name, person.phone = name, phone
         person.home_region, person.insurance_class = region, klass
         person.status, person.password_free_limit_fen = "active", limit
+        if person.insured_since is None:  # what a certificate states (docs/certificate.md)
+            person.insured_since = demo_insured_since(born, klass)
         persons[key] = person
     session.flush()
     return persons

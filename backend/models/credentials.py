@@ -58,7 +58,8 @@ class Revocation(Base):
 
     __tablename__ = "revocations"
     version: Mapped[int] = mapped_column(BigId, primary_key=True)
-    jti: Mapped[str] = mapped_column(ForeignKey("credentials.jti"), unique=True)
+    # A credential's jti or a certificate's (migration 0016): no foreign key to either table.
+    jti: Mapped[str] = mapped_column(OpaqueId(11), unique=True)
     reason: Mapped[str] = mapped_column(String(30))
     revoked_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(Timestamp)  # after this it need not be listed

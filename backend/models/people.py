@@ -1,7 +1,7 @@
 """Insured persons (the registry) and login accounts."""
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, BigId, Fen, OpaqueId, Timestamp, utcnow
@@ -30,6 +30,9 @@ class Person(Base):
     home_region: Mapped[str] = mapped_column(ForeignKey("regions.code"))
     insurance_class: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(10), default="active")
+    # When the person's insurance began, where the registry knows it (certificates state it;
+    # migration 0016). Unknown: the day the person entered this registry stands in.
+    insured_since: Mapped[date | None] = mapped_column(Date)
     personal_account_fen: Mapped[int] = mapped_column(Fen, default=0)
     transit_wallet_fen: Mapped[int] = mapped_column(Fen, default=0)
     password_free_limit_fen: Mapped[int] = mapped_column(Fen, default=0)

@@ -1,52 +1,21 @@
 """Bus validators, the rides they report, and the deny list they sync (arrears past a threshold)."""
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, BigId, Fen, OpaqueId, Timestamp, utcnow
 from .registry import BusLine
+from .terminals import EnrolledTerminal
 
 
-class Validator(Base):
+class Validator(EnrolledTerminal, Base):
     __tablename__ = "validators"
+    role = "validator"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     line_code: Mapped[str] = mapped_column(ForeignKey("bus_lines.code"), index=True)
-    label: Mapped[str] = mapped_column(String(60), default="")
-    enrol_hash: Mapped[str] = mapped_column(OpaqueId(64), unique=True)
-    enrol_expires_at: Mapped[datetime] = mapped_column(Timestamp)
-    public_jwk: Mapped[str | None] = mapped_column(Text)
-    token_hash: Mapped[str | None] = mapped_column(OpaqueId(64), unique=True)
-    status: Mapped[str] = mapped_column(String(10), default="pending")
-    created_by: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
-    enrolled_at: Mapped[datetime | None] = mapped_column(Timestamp)
-    disabled_at: Mapped[datetime | None] = mapped_column(Timestamp)
 
     line: Mapped[BusLine] = relationship()
-
-    __table_args__ = (
-        CheckConstraint("status IN ('pending', 'active', 'disabled')", name="status_known"),
-    )
-
-    # What Flask-Login asks of a user object: a validator authenticates with its bearer token.
-    is_authenticated = True
-    is_anonymous = False
-    role = "validator"
-    institution = None
-    institution_code = None
-    region_code = None
-
-    @property
-    def is_active(self):
-        return self.status == "active"
-
-    @property
-    def login(self):
-        return f"validator:{self.id}"
-
-    def get_id(self):
-        return f"validator:{self.id}"
 
 
 class Ride(Base):
@@ -71,6 +40,7 @@ class Ride(Base):
         CheckConstraint("outcome IN ('charged', 'capped', 'arrears', 'copy', 'revoked')",
                         name="outcome_known"),
         CheckConstraint("fare_fen >= 0", name="fare_not_negative"),
+        Index("ix_rides_person_day", "person_id", "day"),  # the daily cap's sum (migration 0018)
     )
 
 

@@ -32,7 +32,8 @@ def append(session, *, actor, action, target_type, target_id, detail=None, reque
         "request_id": request_id, "region_code": region_code})
 
 
-_INSERT = insert(AuditEntry.__table__)
+# inline: no RETURNING of the new id (nobody reads it), so it can go in a psycopg pipeline.
+_INSERT = insert(AuditEntry.__table__).inline()
 
 
 def _actor_name(session, login):

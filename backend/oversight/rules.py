@@ -2,9 +2,9 @@
 ride uploaded (what an auditor sees and decides of them: ``cases``). No Flask."""
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
-from ..models import AuditFlag, Region, Settlement
+from ..models import AuditFlag, Region, Settlement, Stay
 from ..models.base import CHINA
 
 RULES = {
@@ -17,7 +17,11 @@ RULES = {
                              "number (the reason is in the detail)",
     "ridden_after_revocation": "a ride after its credential, phone or person was revoked or "
                                "suspended (a possible stolen phone): not charged to the owner",
+    "readmission_15_days": "admitted within 15 days of an earlier discharge (分解住院)",
+    "long_stay": "a stay longer than the insured region's limit of days",
+    "daily_cost_over_threshold": "a stay's cost per day over the insured region's threshold",
 }
+READMISSION_DAYS = 15
 
 
 def _flag(session, settlement, rule, detail=""):
@@ -29,26 +33,56 @@ def _flag(session, settlement, rule, detail=""):
                               created_at=settlement.created_at))
 
 
-def check_settlement(session, settlement):
-    """Run the rules that can be decided when a bill is settled (same transaction)."""
+# The holder's other bills for the two rules below, in one statement built once: the first other
+# institution within 30 minutes, and how many bills today (this one included).
+_OTHER_BILLS = (
+    select(func.min(Settlement.institution_code).filter(
+               Settlement.created_at >= bindparam("recent"),
+               Settlement.id != bindparam("settlement_id"),
+               Settlement.institution_code != bindparam("institution_code")),
+           func.count().filter(Settlement.created_at >= bindparam("day_start")))
+    .filter(Settlement.person_id == bindparam("person_id"), Settlement.kind == "settlement",
+            Settlement.created_at >= bindparam("since")))
+
+
+def check_settlement(session, settlement, threshold=None):
+    """Run the rules that can be decided when a bill is settled (same transaction). The two
+    rules on the holder's other bills read them in one statement; ``threshold`` (the insured
+    region's ``audit_bill_threshold_fen``) spares the region's read when the caller has it."""
     created = settlement.created_at
-    recent = session.scalars(select(Settlement).filter(
-        Settlement.person_id == settlement.person_id, Settlement.kind == "settlement",
-        Settlement.id != settlement.id,
-        Settlement.created_at >= created - timedelta(minutes=30))).all()
-    elsewhere = [s for s in recent if s.institution_code != settlement.institution_code]
-    if elsewhere:
-        _flag(session, settlement, "two_places_30_min",
-              f"also at {elsewhere[0].institution_code}")
+    recent = created - timedelta(minutes=30)
     day_start = datetime.combine(created.astimezone(CHINA).date(), datetime.min.time(), CHINA)
-    today = session.scalar(select(func.count()).select_from(Settlement).filter(
-        Settlement.person_id == settlement.person_id, Settlement.kind == "settlement",
-        Settlement.created_at >= day_start))
+    elsewhere, today = session.execute(_OTHER_BILLS, {
+        "person_id": settlement.person_id, "settlement_id": settlement.id,
+        "institution_code": settlement.institution_code, "recent": recent, "day_start": day_start,
+        "since": min(recent, day_start)}).one()
+    if elsewhere is not None:
+        _flag(session, settlement, "two_places_30_min", f"also at {elsewhere}")
     if today > 3:
         _flag(session, settlement, "over_3_a_day", f"{today} settlements today")
-    threshold = session.get(Region, settlement.insured_region).audit_bill_threshold_fen
+    if threshold is None:
+        threshold = session.get(Region, settlement.insured_region).audit_bill_threshold_fen
     if settlement.total_fen > threshold:
         _flag(session, settlement, "bill_over_threshold", f"{settlement.total_fen} > {threshold}")
+
+
+def check_inpatient_discharge(session, settlement, *, stay, days, policy):
+    """The inpatient rules, when a stay is settled at discharge (same transaction); ``policy`` is
+    the home region's inpatient policy (docs/inpatient.md)."""
+    earlier = session.scalars(select(Stay).filter(
+        Stay.person_id == stay.person_id, Stay.id != stay.id, Stay.status == "settled",
+        Stay.discharged_on <= stay.admitted_on,
+        Stay.discharged_on >= stay.admitted_on - timedelta(days=READMISSION_DAYS))
+        .order_by(Stay.discharged_on.desc())).first()
+    if earlier is not None:
+        _flag(session, settlement, "readmission_15_days",
+              f"discharged {earlier.discharged_on.isoformat()} at {earlier.institution_code}, "
+              f"admitted {stay.admitted_on.isoformat()}")
+    if days > policy.audit_max_stay_days:
+        _flag(session, settlement, "long_stay", f"{days} days > {policy.audit_max_stay_days}")
+    if settlement.total_fen > policy.audit_daily_cost_fen * days:
+        _flag(session, settlement, "daily_cost_over_threshold",
+              f"{settlement.total_fen // days} a day > {policy.audit_daily_cost_fen}")
 
 
 def flag_manual_identification(session, settlement, reason):

@@ -87,6 +87,8 @@ def from_environment(environ=None):
         "ID_HASH_KEY": env.get("YIMA_ID_HASH_KEY", ""),
         "KEYS_DIR": env.get("YIMA_KEYS_DIR", ""),
         "SIGNING_KEY_FILE": env.get("YIMA_SIGNING_KEY_FILE", ""),
+        # A TrueType font with CJK glyphs for certificate PDFs (default: Debian's wqy-microhei).
+        "CERTIFICATE_FONT": env.get("YIMA_CERTIFICATE_FONT", ""),
         # Publish-before-sign lead: longer than a validator may decide on old trust data (72 h).
         "KEY_ROTATION_OVERLAP": int_or_default(env.get("YIMA_KEY_ROTATION_OVERLAP"), 4 * 86_400),
         "CREDENTIAL_LIFETIME": int_or_default(env.get("YIMA_CREDENTIAL_LIFETIME"), 7 * 86_400),

@@ -11,7 +11,10 @@ service runs, a test's child process. So:
 - a second server while one is serving from the same folder refuses to start (``AlreadyServing``);
 - a Redis left running by an owner that was killed outright is stopped (saving) by the next owner.
 
-The lock file names its owner: ``{"pid": ..., "serving": "127.0.0.1:5000" or null}``."""
+The lock file names its owner: ``{"pid": ..., "serving": "127.0.0.1:5000" or null}``, and
+``"stopping": true`` once the owner has been told to stop (``mark_stopping``): its workers may
+accept connections for many seconds more on a loaded machine, and a server started meanwhile
+must wait for it rather than take it for a second server."""
 import atexit
 import fcntl
 import json
@@ -70,6 +73,9 @@ def ensure_embedded_redis(instance_path, *, wait=30):
         time.sleep(0.1)
 
 
+STOPPING_GRACE = 5  # seconds
+
+
 def serve_embedded_redis(instance_path, *, address, wait=60, log=print):
     """For the server process (gunicorn's master): own the folder's embedded Redis for the rest
     of this process's life, serving at ``address`` (host:port or unix:path). Waits while a
@@ -81,13 +87,19 @@ def serve_embedded_redis(instance_path, *, address, wait=60, log=print):
     os.makedirs(instance_path, mode=0o700, exist_ok=True)
     deadline = time.monotonic() + wait
     waiting_for = None
+    serving_since = None
     while True:
         lock = _try_lock(instance_path)
         if lock is not None:
             _start(instance_path, lock, serving=address)
             return url_for(instance_path)
         owner = owner_of(instance_path)
-        if owner.get("serving") and _accepting(owner["serving"]):
+        accepting = (bool(owner.get("serving")) and not owner.get("stopping")
+                     and _accepting(owner["serving"]))
+        serving_since = (serving_since or time.monotonic()) if accepting else None
+        # A server told to stop (Ctrl-C) accepts for a moment more: refuse only one that goes on
+        # serving past the grace.
+        if accepting and time.monotonic() - serving_since >= STOPPING_GRACE:
             raise AlreadyServing(
                 f"Yima is already running from {instance_path} (pid {owner.get('pid')}, serving "
                 f"{owner['serving']}). Stop that one first (Ctrl-C, or kill {owner.get('pid')}), "
@@ -99,6 +111,28 @@ def serve_embedded_redis(instance_path, *, address, wait=60, log=print):
             raise RuntimeError(f"{_describe(owner)} still holds {lock_path(instance_path)} after "
                                f"{wait} s. Stop it, then start again.")
         time.sleep(0.1)
+
+
+def mark_stopping():
+    """Say in each owned folder's lock file that its owner has been told to stop (gunicorn's
+    master calls it from its SIGINT/SIGTERM/SIGQUIT handler, before it queues the signal)."""
+    for owned in _owned.values():
+        if owned.pid != os.getpid():
+            continue
+        try:
+            record = json.loads(_read(owned.lock) or "{}")
+            record["stopping"] = True
+            owned.lock.seek(0)
+            owned.lock.truncate()
+            owned.lock.write(json.dumps(record))
+            owned.lock.flush()
+        except (OSError, ValueError):
+            pass  # the waiting server then falls back to the grace
+
+
+def _read(handle):
+    handle.seek(0)
+    return handle.read()
 
 
 def owner_of(instance_path):

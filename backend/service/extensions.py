@@ -25,6 +25,7 @@ login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address,
                   default_limits=[limits.configured("ANONYMOUS_WRITE_RATE_LIMIT")],
                   default_limits_exempt_when=limits.not_an_anonymous_write)
+limiter.request_filter(limits.default_limit_would_exempt(limiter))
 
 
 class RedisClient:

@@ -15,6 +15,7 @@ numbers and stable error codes only: never a path, an id or anything about a per
 import hmac
 import os
 import time
+from types import SimpleNamespace
 
 from flask import Blueprint, Response, current_app, g, request
 from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram,
@@ -100,10 +101,19 @@ def record_rides(results):
 
 
 def record_settlement(settlement, created=True):
-    """A settlement or refund, after its commit; a replayed settle (``created`` false) is not new."""
+    """A settlement or refund, after its commit; a replayed settle (``created`` false) is not new.
+    ``settlement`` may be ``settlement_values(...)`` taken before the commit (which expires the
+    object: reading it afterwards would load it again)."""
     if not created:
         return
     SETTLEMENTS.labels(settlement.kind).inc()
     for part in SETTLEMENT_PARTS:
         amount = abs(getattr(settlement, "total_fen" if part == "total" else part + "_fen"))
         SETTLEMENT_FEN.labels(settlement.kind, part).inc(amount)
+
+
+def settlement_values(settlement):
+    """What ``record_settlement`` reads, copied from the object (before its commit)."""
+    return SimpleNamespace(kind=settlement.kind, **{
+        name: getattr(settlement, name) for name in
+        ("total_fen", "fund_fen", "personal_account_fen", "cash_fen")})

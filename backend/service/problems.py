@@ -1,6 +1,7 @@
 """The one place that turns errors into RFC 9457 problem documents (application/problem+json)."""
 import logging
 
+import psycopg
 from flask import current_app, g, jsonify
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DataError, OperationalError
@@ -45,6 +46,9 @@ def register_error_handlers(app):
     app.register_error_handler(HTTPException, _from_http)
     app.register_error_handler(RedisError, _backing_service("redis"))
     app.register_error_handler(OperationalError, _backing_service("database"))
+    # The same from psycopg itself, where a hot path uses the driver's cursor or pipeline directly
+    # (transit/ingest_pg.py, service/pipeline.py): a restart mid-statement is a 503, not a 500.
+    app.register_error_handler(psycopg.OperationalError, _backing_service("database"))
     app.register_error_handler(DataError, _unstorable_value)
     app.register_error_handler(Exception, _from_unexpected)
 

@@ -97,20 +97,23 @@ def end_every_session(account_id):
 
 @login_manager.request_loader
 def load_api_client(req):
-    """Hospital systems (``Bearer yk_...``) and bus validators (``Bearer yv_...``): no cookie,
-    so no CSRF token. A disabled validator still loads, so its uploads get a clear refusal."""
+    """Hospital systems (``Bearer yk_...``), bus validators (``yv_...``) and venue gates
+    (``yg_...``): no cookie, so no CSRF token. A disabled device still loads, so its uploads get a
+    clear refusal."""
     header = req.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return None
     from ..counter.apikeys import account_for_key
     from ..transit.validators import validator_for_token
+    from ..venues.verifiers import verifier_for_token
 
     presented = header[len("Bearer "):].strip()
-    account = account_for_key(db.session, presented) or validator_for_token(db.session, presented)
+    account = account_for_key(db.session, presented) or validator_for_token(db.session, presented) \
+        or verifier_for_token(db.session, presented)
     if account is not None:
         g.api_key_client = True
-    return account if account is not None and (account.is_active or account.role == "validator") \
-        else None
+    return account if account is not None and (
+        account.is_active or account.role in ("validator", "venue")) else None
 
 
 @login_manager.unauthorized_handler

@@ -10,6 +10,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from nacl.exceptions import BadSignatureError
+from nacl.signing import VerifyKey
 
 KINDS = ("med", "ss")
 CLASSES = ("emp", "res")
@@ -88,6 +90,9 @@ class DeviceKey:
     def __init__(self, alg, public_key):
         self.alg = alg
         self.public_key = public_key
+        # Ed25519 signatures are checked with libsodium: about half OpenSSL's CPU on this machine
+        # (docs/benchmarks.md), and a phone's signature is checked for every code and every ride.
+        self._sodium = VerifyKey(self.packed()) if alg == "Ed25519" else None
 
     def __repr__(self):
         return f"DeviceKey({self.alg}, {b64url(self.packed())})"
@@ -140,12 +145,15 @@ class DeviceKey:
     def verify(self, signature, message):
         if len(signature) != 64:
             return False
+        if self._sodium is not None:
+            try:
+                self._sodium.verify(message, signature)
+            except BadSignatureError:
+                return False
+            return True
+        r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
         try:
-            if self.alg == "Ed25519":
-                self.public_key.verify(signature, message)
-            else:
-                r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
-                self.public_key.verify(encode_dss_signature(r, s), message, ec.ECDSA(hashes.SHA256()))
+            self.public_key.verify(encode_dss_signature(r, s), message, ec.ECDSA(hashes.SHA256()))
         except (InvalidSignature, ValueError):
             return False
         return True

@@ -15,6 +15,7 @@ from ..oversight import rules
 from ..service.errors import Forbidden, ValidationFailed
 from ..tokens import errors as token_errors
 from ..tokens.verify import verify
+from . import ingest_pg
 from .trust import review_arrears_of
 
 # -- ride ingest --------------------------------------------------------------------------------
@@ -51,13 +52,15 @@ class _Checked:
 
 
 def ingest(session, validator, items, *, ring, now, daily_cap_fen, arrears_threshold_fen,
-           max_age_seconds, verified_credentials=None):
+           max_age_seconds, verified_credentials=None, fast=True):
     """Charge each reported ride once. Returns one result per item, in order:
     ``{"id", "status": charged|capped|arrears|copy|revoked|duplicate|rejected, ...}`` (``revoked``
     and ``rejected`` with a ``reason``).
 
     ``verified_credentials`` (a ``tokens.verify.VerifiedCredentials``) spares re-checking the
-    issuer signature of a credential seen in an earlier batch."""
+    issuer signature of a credential seen in an earlier batch. On PostgreSQL the batch is stored by
+    ``ingest_pg`` (COPY and one set-based statement) unless ``fast`` is false; both paths make the
+    same decisions and write the same rows (tests/test_ride_ingest_fast.py)."""
     if validator.status != "active":
         raise Forbidden("This validator is disabled; its rides are refused.",
                         code="validator_disabled")
@@ -66,8 +69,9 @@ def ingest(session, validator, items, *, ring, now, daily_cap_fen, arrears_thres
     keys = ring.public_keys(now)
     results = [None] * len(items)
     fresh = {}
+    suffix = f":{validator.id}"  # a ride's natural id: credential, step, validator
     for index, item in enumerate(items):
-        checked = _check(index, item, validator, keys, now, max_age_seconds, verified_credentials)
+        checked = _check(index, item, suffix, keys, now, max_age_seconds, verified_credentials)
         if isinstance(checked, dict):
             results[index] = checked
         elif checked.natural_id in fresh:  # the same ride twice in one batch
@@ -76,11 +80,11 @@ def ingest(session, validator, items, *, ring, now, daily_cap_fen, arrears_thres
             fresh[checked.natural_id] = checked
     if fresh:
         _store(session, validator, list(fresh.values()), results, now, daily_cap_fen,
-               arrears_threshold_fen)
+               arrears_threshold_fen, fast)
     return results
 
 
-def _check(index, item, validator, keys, now, max_age, verified_credentials):
+def _check(index, item, suffix, keys, now, max_age, verified_credentials):
     if not isinstance(item, dict) or not isinstance(item.get("code"), str) \
             or not isinstance(item.get("ridden_at"), int) or isinstance(item.get("ridden_at"), bool):
         return {"id": None, "status": "rejected", "reason": "bad_item"}
@@ -93,7 +97,7 @@ def _check(index, item, validator, keys, now, max_age, verified_credentials):
     except token_errors.TokenError as error:
         return {"id": item.get("id"), "status": "rejected", "reason": error.code}
     jti = checked.claims.jti
-    return _Checked(index, f"{jti}:{checked.step}:{validator.id}", jti, checked.step, ridden)
+    return _Checked(index, f"{jti}:{checked.step}{suffix}", jti, checked.step, ridden)
 
 
 # Each code's owner and when its credential or phone was revoked (with the reason), in one query.
@@ -103,7 +107,12 @@ _OWNERS = (select(Credential.jti, Credential.person_id, Credential.revoked_at, D
            .outerjoin(Revocation, Revocation.jti == Credential.jti))
 
 
-def _store(session, validator, rides, results, now, daily_cap, threshold):
+def _store(session, validator, rides, results, now, daily_cap, threshold, fast=True):
+    if fast and session.get_bind().dialect.name == "postgresql":
+        for ride in rides:
+            ride.day = _china_day(ride.ridden)
+        ingest_pg.store(session, validator, rides, results, now, daily_cap, threshold)
+        return
     owners = {jti: (person_id, _earliest(credential_revoked, phone_revoked), reason)
               for jti, person_id, credential_revoked, phone_revoked, reason in session.execute(
                   _OWNERS.where(Credential.jti.in_({r.jti for r in rides})))}

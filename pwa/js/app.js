@@ -10,17 +10,20 @@ import { login, signup } from "./screens/auth.js";
 import { codeScreen, stop } from "./screens/code.js";
 import { counterScreen, stopCounter } from "./screens/counter.js";
 import { directoryScreen } from "./screens/directory.js";
+import { certificatesScreen } from "./screens/certificate.js";
+import { certificateCheckScreen, stopCertificateCheck } from "./screens/certificate-check.js";
 import { familyScreen } from "./screens/family.js";
 import { historyScreen } from "./screens/history.js";
 import { stopValidator, validatorScreen } from "./screens/validator.js";
+import { stopVenue, venueScreen } from "./screens/venue.js";
 import { confirmDialog } from "./ui.js";
 
 // account: who is logged in (null: nobody). Offline the server cannot be asked: the last known
 // account is assumed until the network says otherwise, so the screens stay reachable.
 const state = { account: null };
 let lastPage = null; // where "back" leads from a screen reached from several places
-const PATIENT_PAGES = new Set(["code", "history", "family", "account", "settings", "where"]);
-const NAV_OF = { settings: "account", where: "account" };
+const PATIENT_PAGES = new Set(["code", "history", "family", "account", "settings", "where", "certificates"]);
+const NAV_OF = { settings: "account", where: "account", certificates: "account" };
 
 function setElder(on) {
   document.documentElement.classList.toggle("elder", on);
@@ -48,10 +51,11 @@ async function whoAmI() {
 function chrome(page, role) {
   const patient = role === "patient";
   const nav = document.getElementById("nav");
-  nav.hidden = !patient || !PATIENT_PAGES.has(page);
+  const base = page.split("/")[0];  // history/stays is still 记录
+  nav.hidden = !patient || !PATIENT_PAGES.has(base);
   document.body.classList.toggle("has-nav", !nav.hidden);
   nav.setAttribute("aria-label", t("nav.label"));
-  const current = NAV_OF[page] || page;
+  const current = NAV_OF[base] || base;
   for (const link of nav.querySelectorAll("a")) {
     if (link.getAttribute("href") === `#/${current}`) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
@@ -65,16 +69,23 @@ async function route() {
   stop();
   stopCounter();
   stopValidator();
+  stopVenue();
+  stopCertificateCheck();
   const page = location.hash.replace(/^#\/?/, "") || "code";
   const from = lastPage;
   lastPage = page;
   if (page === "validator") return validatorScreen();  // a kiosk: no login, its own token
+  if (page === "venue") return venueScreen();  // a venue gate: a kiosk too (docs/venues.md)
   document.documentElement.classList.remove("kiosk");
   const role = state.account?.role;
   chrome(page, role);
   if (page === "where") {
     const back = from && from !== "where" && from !== "validator" ? from : state.account ? "account" : "login";
     return directoryScreen({ back: `#/${back}` });
+  }
+  if (page === "check" || page.startsWith("check?")) {  // checking a certificate: anyone, no login
+    const back = role === "patient" ? "#/certificates" : state.account ? "#/" : "#/login";
+    return certificateCheckScreen({ back });
   }
   if (!state.account) {
     // Offline, or the session ended: the codes already on this phone still show, with a login link.
@@ -90,6 +101,7 @@ async function route() {
   if (role === "auditor") return auditScreen();
   if (page === "family") return familyScreen();
   if (page === "history" || page.startsWith("history/")) return historyScreen(page.split("/")[1]);
+  if (page === "certificates") return certificatesScreen();
   if (page === "account") return accountScreen({ onLogout: loggedOut });
   if (page === "settings") return settingsScreen({ onLoggedOutEverywhere: sessionEnded });
   if (page !== "code") { location.replace("#/code"); return undefined; }
@@ -139,16 +151,16 @@ async function start() {
   });
   document.getElementById("logout").addEventListener("click", staffLogout);
   api.onSessionLost(() => {
-    if (location.hash !== "#/validator") sessionEnded();
+    if (location.hash !== "#/validator" && location.hash !== "#/venue") sessionEnded();
   });
   window.addEventListener("hashchange", route);
   window.addEventListener("online", async () => {
-    if (location.hash === "#/validator") return; // the kiosk syncs by itself; keep it running
+    if (location.hash === "#/validator" || location.hash === "#/venue") return; // a kiosk syncs by itself; keep it running
     remember(await whoAmI()); // back online: the session cookie may still be good
     route();
   });
   window.addEventListener("offline", () => {
-    if (location.hash !== "#/validator") document.getElementById("offline").hidden = false;
+    if (location.hash !== "#/validator" && location.hash !== "#/venue") document.getElementById("offline").hidden = false;
   });
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});

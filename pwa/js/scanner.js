@@ -84,6 +84,17 @@ export async function startCamera(video, onCode, onLost = () => {}) {
   };
 }
 
+// The QR codes in a still picture (an uploaded photo of a certificate): their texts.
+export async function readPicture(blob) {
+  Detector = Detector || (await detectorClass());
+  const bitmap = await createImageBitmap(blob);
+  try {
+    return (await new Detector({ formats: ["qr_code"] }).detect(bitmap)).map((found) => found.rawValue);
+  } finally {
+    bitmap.close();
+  }
+}
+
 // What a scanner may send around a code (docs/token-format.md §3.3): space, TAB, LF, CR and GS.
 const SURROUNDING = /^[ \t\n\r\x1d]+|[ \t\n\r\x1d]+$/g;
 const TERMINATOR = /[\t\n\r\x1d]/;

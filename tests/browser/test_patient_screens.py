@@ -95,9 +95,22 @@ def activate(page):
 
 def shown_code(page, kind):
     page.click(f"[data-kind={kind}]")
-    page.wait_for_function("k => document.querySelector(`[data-kind=${k}]`).getAttribute('aria-selected') === 'true'"
-                           " && document.querySelector('.qr')", arg=kind)
-    return page.get_attribute(".qr", "data-code")
+    # The tab is selected before the new code is signed: until then the previous kind's QR stays.
+    return page.wait_for_selector(f".qr[data-code-kind={kind}]").get_attribute("data-code")
+
+
+def end_session(page):
+    """The session cookie goes (browser restarted, session expired), offline so that no answer on
+    its way can set it again; an answer already received may still land just after the clearing,
+    so clear until the jar stays empty."""
+    page.context.set_offline(True)
+    for _ in range(20):
+        page.context.clear_cookies()
+        page.wait_for_timeout(300)
+        if not page.context.cookies():
+            break
+    assert not page.context.cookies()
+    page.context.set_offline(False)
 
 
 def china_label(iso):
@@ -356,7 +369,9 @@ def test_no_dead_ends_offline_or_after_the_session_ends(family_phone, live_serve
     page.wait_for_selector("#offline", state="hidden")  # back online: the app asked who is logged in
     page.wait_for_load_state("networkidle")  # (its answer may set the cookie again: let it land first)
 
-    page.context.clear_cookies()  # the session ends (browser restarted, expired)
+    # The session ends (browser restarted, expired). Offline while the cookie goes, so that no
+    # answer still on its way (a refresh the app asked for) can set it again.
+    end_session(page)
     page.reload()
     page.wait_for_selector(".login-hint a[href='#/login']")
     page.wait_for_selector(".qr svg")  # the codes still show, checked against the public revocation list

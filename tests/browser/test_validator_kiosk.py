@@ -5,7 +5,7 @@ import time
 import pytest
 from conftest import CHROMIUM_ARGS, screenshot
 from test_patient_pages import axe_problems
-from phones import Phone, login
+from phones import Phone, login, steady_time
 from sqlalchemy import func, select
 from test_counter_console import write_y4m
 
@@ -90,7 +90,7 @@ def test_validator_decides_offline_and_uploads_once(seeded, live_server, setup):
             page.reload()  # a reload in the middle: nothing is lost
             page.wait_for_selector("#wedge")
         page.wait_for_selector("#answer.idle", timeout=10_000)
-        type_code(page, phone.code("ss", now=time.time() + offset))
+        type_code(page, phone.code("ss", now=steady_time() + offset))
         page.wait_for_selector("#answer.green")
     page.wait_for_selector("#pending:has-text('待上传 3 笔')")
     page.wait_for_selector("#network:has-text('离线验票中')")  # its own offline wording
@@ -191,7 +191,7 @@ def test_two_hundred_offline_rides_reach_the_server_once(seeded, live_server, br
             if shown == 100:
                 page.reload()  # a reload in the middle
                 page.wait_for_selector("#wedge")
-            page.fill("#wedge", phone.code("ss", now=time.time() + offset))
+            page.fill("#wedge", phone.code("ss", now=steady_time() + offset))
             page.press("#wedge", "Enter")
             page.wait_for_function("n => document.querySelector('#pending').textContent.includes(String(n))",
                                    arg=shown + 1)

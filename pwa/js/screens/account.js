@@ -104,6 +104,7 @@ function menu() {
     h("a", { class: "row-link", href }, icon(iconName), h("span", { text: t(labelKey) }), icon("chevron-right")));
   return h("ul", { class: "menu card", "aria-label": t("account.more") },
     item("#/history", "receipt-text", "account.history"),
+    item("#/certificates", "id-card", "account.certificates"),
     item("#/settings", "settings", "settings.title"),
     item("#/where", "map-pin", "where.title"));
 }

@@ -187,6 +187,8 @@ async function showCodes(initial, { loggedIn }) {
     const picture = h("div", { class: "qr", role: "img", "aria-label": t("code.alt", { kind: t(`tab.${state.kind}`) }) });
     picture.innerHTML = qr.createSvgTag({ cellSize: 6, margin: 24, scalable: true }); // margin 24 = the 4-module quiet zone
     picture.dataset.code = text;
+    picture.dataset.codeKind = state.kind; // the tab flips first; the picture follows once signed
+    picture.dataset.holder = current.id;
     parts.stage.replaceChildren(picture, parts.countdown);
     parts.hint.textContent = t(`code.hint.${state.kind}`);
     expiry(current, now);

@@ -4,11 +4,13 @@ import * as api from "../api.js";
 import { currentLanguage, has, t } from "../i18n.js";
 import * as idb from "../idb.js";
 import { chinaTime, explain, h, icon, message, money, screen, show, tabs } from "../ui.js";
+import { stayRow, staysPage } from "./inpatient/mine.js";
 
 const KINDS = [
   { key: "settlements", labelKey: "history.tab.settlements", iconName: "hospital" },
   { key: "rides", labelKey: "history.tab.rides", iconName: "bus" },
   { key: "wallet", labelKey: "history.tab.wallet", iconName: "wallet" },
+  { key: "stays", labelKey: "history.tab.stays", iconName: "hospital" },  // 住院 (one page: GET /me/stays)
 ];
 
 const named = (names) => names[currentLanguage() === "en" ? "en" : "zh"];
@@ -27,7 +29,7 @@ export async function historyScreen(kind = "settlements") {
   const snapshotName = `history:${kind}`;
   let page;
   try {
-    page = await api.get(`/api/v1/me/${kind}`);
+    page = kind === "stays" ? staysPage(await api.get("/api/v1/me/stays")) : await api.get(`/api/v1/me/${kind}`);
     await idb.put("snapshots", { name: snapshotName, page, at: Date.now() });
   } catch (error) {
     const kept = await idb.get("snapshots", snapshotName);
@@ -97,4 +99,4 @@ function walletRow(entry) {
       h("span", { class: "row-sub", text: t("history.balanceAfter", { amount: money(entry.balance_after_fen) }) })));
 }
 
-const ROWS = { settlements: settlementRow, rides: rideRow, wallet: walletRow };
+const ROWS = { settlements: settlementRow, rides: rideRow, wallet: walletRow, stays: stayRow };

@@ -8,12 +8,15 @@ import { auditScreen } from "../audit.js";
 import { apiKeysSection, auditLogSection, revocationsSection, signingKeysSection } from "./keys.js";
 import { staffSection, validatorsSection } from "./people.js";
 import { institutionsSection, linesSection, regionsSection } from "./registry.js";
+import { venuesSection } from "../venue-admin.js";
+import { certificatesSection } from "../certificate-counter.js";
 import { explainProblem, h, message, regionName, show, t } from "./common.js";
 
 const SECTIONS = {
   regions: regionsSection, institutions: institutionsSection, lines: linesSection,
   staff: staffSection, validators: validatorsSection, ridership: ridershipSection, "api-keys": apiKeysSection,
   "signing-keys": signingKeysSection, revocations: revocationsSection, "audit-log": auditLogSection,
+  venues: venuesSection, certificates: certificatesSection,
 };
 
 function tabs(current) {

@@ -103,9 +103,14 @@ export const ACTIONS = ["policy.update", "institution.evoucher", "line.fare", "s
   "settlement.create", "settlement.refund", "settlement.read", "settlement.receipt", "ride.read", "counter.day_export",
   "audit_flag.confirmed", "audit_flag.dismissed", "audit_flag.note", "device.activate", "device.revoke", "family.invite",
   "family.accept", "family.revoke", "family.invitation_ended", "wallet.topup", "settings.password_free", "account.signup",
-  "account.password_change", "registry.import", "demo.seed"];
+  "account.password_change", "registry.import", "demo.seed", "venue.register", "venue_verifier.register",
+  "venue_verifier.enrol", "venue_verifier.disable", "stay.admit", "stay.line_cancel", "stay.discharge", "stay.reverse",
+  "inpatient_policy.update", "certificate.issue", "certificate.issue_at_counter", "certificate.revoke",
+  ...["1101", "2201", "2202", "2203", "2204", "2205", "2206", "2207", "2208", "2301", "2302", "2303", "2304", "2305",
+    "2401", "2402", "2404", "3201", "5203"].map((infno) => `his.${infno}`)];
 const TARGETS = ["settlement", "person", "account", "institution", "policy", "bus_line", "validator", "api_key", "key",
-  "credential", "audit_flag", "ride", "device", "family_grant", "wallet_entry", "persons", "zone"];
+  "credential", "audit_flag", "ride", "device", "family_grant", "wallet_entry", "persons", "zone", "venue", "venue_verifier",
+  "stay", "certificate", "his_message"];
 
 export async function auditLogSection(area) {
   const box = message();
@@ -168,6 +173,7 @@ function actorText(info, raw, names) {
     }
     case "patient": return t("adm.actorPatient", { name: info.name, region: regionName(info.region, names) });
     case "validator": return t("adm.actorValidator", { id: info.id, name: info.name || "", line: nameOf(names, "lines", info.line) });
+    case "venue": return t("adm.actorVenue", { id: info.id, name: info.name || "", venue: currentLanguage() === "en" ? info.venue.en : info.venue.zh });
     case "cli": return t("adm.actorCli", { command: has(`adm.cli.${info.name}`) ? t(`adm.cli.${info.name}`) : info.name });
     default: return raw;
   }

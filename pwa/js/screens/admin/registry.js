@@ -4,6 +4,7 @@
 import * as api from "../../api.js";
 import { currentLanguage } from "../../i18n.js";
 import { confirmDialog } from "../../ui.js";
+import { addInpatientPolicies } from "../inpatient/policy.js";
 import {
   bpFromPercent, cell, done, fail, fenFromYuan, h, message, money, nameOf, pager, percentText, regionChoices, regionName, select, show, t,
   table, yuanText,
@@ -58,6 +59,7 @@ export async function regionsSection(area) {
     h("h3", { text: currentLanguage() === "en" ? `${region.name_en} · ${region.province_en}` : `${region.name_zh} · ${region.province_zh}` }),
     h("p", { class: "bo-note", text: t("adm.auditThreshold", { yuan: money(region.audit_bill_threshold_fen) }) }),
     region.policies.map((policy) => policyForm(region, policy)))));
+  await addInpatientPolicies(area);  // 住院政策 beside each region's outpatient ones
 }
 
 export async function institutionsSection(area) {

@@ -12,6 +12,7 @@ import { clearPrintArea, paperPicker, printOut, receiptElement } from "./receipt
 import { reconcilePanel } from "./reconcile.js";
 import { refundForm, refundedText } from "./refund.js";
 import { todayPanel } from "./today.js";
+import { inpatientPanel, stopInpatient } from "../inpatient/desk.js";
 import { explain } from "./words.js";
 
 let stopCamera = null;
@@ -26,6 +27,7 @@ export function stopCounter() {
   removeKeys = null;
   clearInterval(dayTimer);
   clearPrintArea();
+  stopInpatient();
 }
 
 export async function counterScreen() {
@@ -50,7 +52,7 @@ export async function counterScreen() {
       h("span", { class: "secondary", text: ` · ${named(session.institution.region)}` })),
     h("p", { class: "counter-day" },
       h("span", { class: "icon i-clock", "aria-hidden": "true" }), h("span", { id: "counter-date", text: longDay(session.today) })));
-  const tabs = [["settle", "ctr.tab.settle", "F2"], ["today", "ctr.tab.today", "F4"], ["reconcile", "ctr.tab.reconcile", "F8"]];
+  const tabs = [["settle", "ctr.tab.settle", "F2"], ["today", "ctr.tab.today", "F4"], ["reconcile", "ctr.tab.reconcile", "F8"], ["inpatient", "ctr.tab.inpatient", "F6"]];
   const tabList = h("div", { class: "counter-tabs segmented", role: "tablist", "aria-label": t("counter.title") },
     tabs.map(([name, key, shortcut]) => h("button", { type: "button", role: "tab", id: `tab-${name}`, "aria-controls": `panel-${name}`,
       onclick: () => select(name) }, h("span", { text: t(key) }), h("kbd", { text: shortcut }))));
@@ -58,9 +60,10 @@ export async function counterScreen() {
   const settle = settlePanel();
   const today = todayPanel({ notify: () => settle.refundedElsewhere() });
   const reconcile = reconcilePanel({ institutionName });
-  const panels = { settle: settle.element, today: today.element, reconcile: reconcile.element };
+  const inpatient = inpatientPanel();
+  const panels = { settle: settle.element, today: today.element, reconcile: reconcile.element, inpatient: inpatient.element };
   main.replaceChildren(h("h2", { class: "visually-hidden", text: t("counter.title") }),
-    h("div", { class: "counter-console" }, header, tabList, settle.element, today.element, reconcile.element));
+    h("div", { class: "counter-console" }, header, tabList, settle.element, today.element, reconcile.element, inpatient.element));
 
   function select(name) {
     activeTab = name;
@@ -73,6 +76,7 @@ export async function counterScreen() {
     if (name === "settle") settle.focus();
     if (name === "today") today.load().then(() => tabList.querySelector("#tab-today").focus());
     if (name === "reconcile") reconcile.load().then(() => tabList.querySelector("#tab-reconcile").focus());
+    if (name === "inpatient") inpatient.load();
   }
   tabList.addEventListener("keydown", (event) => {
     const index = tabs.findIndex(([name]) => name === activeTab);
@@ -81,7 +85,8 @@ export async function counterScreen() {
   });
   const onKey = (event) => {
     if (document.querySelector("dialog[open]")) return;
-    const name = { F2: "settle", F4: "today", F8: "reconcile" }[event.key];
+    const name = { F2: "settle", F4: "today", F8: "reconcile", F6: "inpatient" }[event.key];
+    if (activeTab === "inpatient" && inpatient.key(event)) return;
     if (name) {
       event.preventDefault();
       select(name);
@@ -90,7 +95,8 @@ export async function counterScreen() {
       settle.settleNow();
     } else if (startsAScan(event)) {
       // A scanner typing while the focus is on a tab, a button or the page (today's list, say):
-      // the code goes to the scanner field, whatever panel was open.
+      // the code goes to the scanner field, whatever panel was open (住院: its own scanner).
+      if (activeTab === "inpatient") return inpatient.focusScanner();
       if (activeTab !== "settle") select("settle");
       settle.focusScanner();
     }
