@@ -26,12 +26,15 @@ import uuid
 import pytest
 import redis
 from phones import Phone, b64url, login
+from flask import request as flask_request
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 
 from backend import create_app
 from backend.accounts.hashing import hash_password
 from backend.models import Account, Person, Ride, RideCharge, Settlement, WalletEntry
 from backend.service.extensions import db
+from backend.service.security import load_api_client
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -418,6 +421,22 @@ def test_a_connection_lost_mid_transaction_does_not_escape_the_request(stack):
     client = app.test_client()  # and the next request finds a fresh connection
     assert client.post("/api/v1/auth/login", json={"login": "demo-cashier",
                                                    "password": "yima-demo-2026"}).status_code == 200
+
+
+def test_a_bearer_load_failed_under_the_rate_limiter_leaves_the_session_usable(stack):
+    """CI: PostgreSQL restarted while the rate limiter's filter loaded a validator (its error
+    swallowed by the limiter), and the CSRF check's second load met the transaction nobody had
+    rolled back: a 500 instead of a 503 or an answer. The loader now rolls back first."""
+    app, postgres = stack["app"], stack["postgres"]
+    auth, _ = stack.setdefault("validator", enrol_validator(app))
+    with app.test_request_context("/api/v1/rides/batch", method="POST", headers=auth):
+        db.session.execute(select(func.count()).select_from(Person))  # a transaction is open
+        postgres.kill()
+        postgres.start()
+        with pytest.raises(DBAPIError):  # what the limiter swallows
+            load_api_client(flask_request)
+        validator = load_api_client(flask_request)  # the next asker: not PendingRollbackError
+        assert validator is not None and validator.role == "validator"
 
 
 # --- (c) a validator whose uploads are cut -------------------------------------------------------

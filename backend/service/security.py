@@ -49,11 +49,17 @@ def load_account(account_id):
     The first to ask may be the rate limiter, which swallows errors: a database failure here
     must not leave the request's session in a failed transaction for the next asker, who then
     gets the failure itself (a 503), not a 500 for a transaction nobody rolled back."""
+    return _loaded(_live_account, account_id)
+
+
+def _loaded(load, *args):
+    """``load(*args)`` for a user loader: after a database failure the session is rolled back
+    before the error goes on (to the rate limiter, which swallows it, or to the 503 handler)."""
     try:
-        return _live_account(account_id)
+        return load(*args)
     except PendingRollbackError:  # someone before us swallowed a failure: start afresh, once
         _roll_back()
-        return _live_account(account_id)
+        return load(*args)
     except DBAPIError:
         _roll_back()
         raise
@@ -99,7 +105,9 @@ def end_every_session(account_id):
 def load_api_client(req):
     """Hospital systems (``Bearer yk_...``), bus validators (``yv_...``) and venue gates
     (``yg_...``): no cookie, so no CSRF token. A disabled device still loads, so its uploads get a
-    clear refusal."""
+    clear refusal. Like ``load_account``, a database failure leaves the session rolled back (CI:
+    PostgreSQL restarted under the limiter's first load, and the CSRF check's second load met
+    the unrolled transaction: a 500)."""
     header = req.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return None
@@ -108,8 +116,9 @@ def load_api_client(req):
     from ..venues.verifiers import verifier_for_token
 
     presented = header[len("Bearer "):].strip()
-    account = account_for_key(db.session, presented) or validator_for_token(db.session, presented) \
-        or verifier_for_token(db.session, presented)
+    account = _loaded(lambda: account_for_key(db.session, presented)
+                      or validator_for_token(db.session, presented)
+                      or verifier_for_token(db.session, presented))
     if account is not None:
         g.api_key_client = True
     return account if account is not None and (

@@ -60,6 +60,9 @@ def _write_atomically(path, data, mode):
     os.replace(temporary, path)
 
 
+FIRST_KEY_SLACK = 60  # seconds
+
+
 class KeyRing:
     def __init__(self, keys, directory=None):
         self.keys = {key.kid: key for key in keys}
@@ -114,9 +117,11 @@ class KeyRing:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def ensure(self, now):
-        """Create the first key, signing at once, when the ring is empty."""
+        """Create the first key, signing at once, when the ring is empty. It signs from a minute
+        before: a request that read the clock just before the ring was created on first use
+        must find it (CI: a phone's first activation, "no key may sign at this time")."""
         if not self.keys:
-            self._add(now, now)
+            self._add(now, now - FIRST_KEY_SLACK)
             self._save()
         return self
 

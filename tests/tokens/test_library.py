@@ -98,6 +98,14 @@ def test_rotation_overlap_and_pruning(tmp_path):
                expected_kind="med", now=NOW + 6 * DAY)
 
 
+def test_a_ring_created_on_first_use_signs_for_a_request_that_read_the_clock_before(tmp_path):
+    """CI: a phone's first activation read the clock, then created the ring a second later, and
+    its key did not sign yet ("no key may sign at this time")."""
+    ring = KeyRing.open(str(tmp_path / "keys")).ensure(NOW + 1)
+    assert ring.signing_key(NOW).kid == ring.signing_key(NOW + 1).kid
+    assert KeyRing.open(str(tmp_path / "keys")).signing_key(NOW).kid == ring.signing_key(NOW).kid
+
+
 def test_private_keys_stay_private(tmp_path):
     directory = tmp_path / "keys"
     ring = KeyRing.open(str(directory)).ensure(NOW)
