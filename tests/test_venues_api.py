@@ -1,12 +1,13 @@
 """Venue gates through the API (issue 19): enrolment by role and region, the online check (replay
 guard, a med code refused in its own words), visit batches stored exactly once with no charge, and
 visits per venue and hour."""
+import threading
 import time
 from datetime import datetime
 
 import pytest
 from phones import Phone, b64url, login
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from test_transit_api import enrol_validator, wallet
 
 from backend.accounts.hashing import hash_password
@@ -173,3 +174,46 @@ def test_visits_upload_exactly_once_without_a_charge_and_are_counted_per_venue_a
         == "disabled"
     refused = client.post("/api/v1/visits/batch", json=batch, headers=auth)
     assert refused.status_code == 403 and refused.json["code"] == "venue_disabled"
+
+
+def test_a_batch_racing_its_own_retry_is_stored_once_and_never_a_500(gate, seeded):
+    """A kiosk whose upload timed out sends the batch again while the first is still in flight.
+    No lock is taken for visits (no money moves), so both read "not stored yet"; the unique key
+    is the last word. Made deterministic: the first upload is held just before its INSERT until
+    the second has committed."""
+    client, auth, phone = gate["client"], gate["auth"], gate["phone"]
+    now = int(time.time())
+    batch = {"visits": [{"code": phone.code("ss", now=now), "visited_at": now}]}
+    with seeded.app_context():
+        engine = db.engine
+    second_done = threading.Event()
+
+    def hold_the_first(_conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith("INSERT INTO VISITS") \
+                and threading.current_thread().name == "first-upload":
+            second_done.wait(30)
+
+    answers = {}
+
+    def upload(name):
+        answers[name] = seeded.test_client().post("/api/v1/visits/batch", json=batch, headers=auth)
+
+    event.listen(engine, "before_cursor_execute", hold_the_first)
+    try:
+        first = threading.Thread(target=upload, args=("first",), name="first-upload")
+        first.start()
+        time.sleep(0.5)  # the first has read "not stored" and waits at its INSERT
+        upload("second")
+        second_done.set()
+        first.join(30)
+    finally:
+        event.remove(engine, "before_cursor_execute", hold_the_first)
+    assert answers["second"].status_code == 200
+    assert answers["second"].json["results"][0]["status"] == "admitted"
+    late = answers["first"]
+    assert late.status_code == 409, late.json  # never a 500
+    assert late.json["code"] == "written_meanwhile" and late.headers["Retry-After"] == "1"
+    again = client.post("/api/v1/visits/batch", json=batch, headers=auth)  # the kiosk's next try
+    assert again.json["results"][0]["status"] == "duplicate"
+    with seeded.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Visit)) == 1

@@ -190,6 +190,7 @@ TRANSPORT_REFUSALS = {
     "unsupported_media_type": "报文须为 application/json",
     "rate_limited": "请求过于频繁，请稍后重发",
     "service_unavailable": "医保服务暂时不可用，请稍后重发",
+    "written_meanwhile": "同一报文正被另一请求处理，本次未保存任何内容，请稍后重发",
 }
 
 

@@ -222,7 +222,7 @@ def venue_check():
 
 @bp.post("/visits/batch")
 @requires_role("venue")
-@api.validate(json=VisitsIn, resp=responses(HTTP_200=VisitsOut, errors=(*LOGGED_IN, 422)),
+@api.validate(json=VisitsIn, resp=responses(HTTP_200=VisitsOut, errors=(*LOGGED_IN, 409, 422)),
               tags=["venues"])
 def visits_batch():
     results = visits.ingest(db.session, current_user, json_body()["visits"], ring=current_ring(),

@@ -4,7 +4,7 @@ import logging
 import psycopg
 from flask import current_app, g, jsonify
 from redis.exceptions import RedisError
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ..tokens.errors import Replayed, TokenError
@@ -50,6 +50,7 @@ def register_error_handlers(app):
     # (transit/ingest_pg.py, service/pipeline.py): a restart mid-statement is a 503, not a 500.
     app.register_error_handler(psycopg.OperationalError, _backing_service("database"))
     app.register_error_handler(DataError, _unstorable_value)
+    app.register_error_handler(IntegrityError, _written_meanwhile)
     app.register_error_handler(Exception, _from_unexpected)
 
 
@@ -99,6 +100,35 @@ def _unstorable_value(error):
     db.session.rollback()
     return problem(400, "invalid_value", "Invalid value",
                    "A value in the request cannot be stored or searched (e.g. a control character).")
+
+
+def _written_meanwhile(error):
+    """A unique key met at the last moment: another request stored the same record between this
+    one's reads and its write (a kiosk's retry racing its own first upload of a batch). This
+    request's transaction is rolled back, nothing of it stored; sent again, it is answered from
+    what the other stored. Any other integrity error is a bug: a 500, logged."""
+    if not _unique_violation(error):
+        return _from_unexpected(error)
+    from .extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the teardown drops a dead connection anyway
+        pass
+    logging.getLogger("yima.errors").warning("written meanwhile by another request",
+                                             extra={"event": "unique_race"})
+    response = problem(409, "written_meanwhile", "Written by another request at the same moment",
+                       "Another request stored the same record a moment ago; nothing of this one "
+                       "was stored. Send it again: what is already stored is answered as such.")
+    response.headers["Retry-After"] = "1"
+    return response
+
+
+def _unique_violation(error):
+    orig = getattr(error, "orig", None)
+    if getattr(orig, "sqlstate", None) == "23505":  # PostgreSQL (psycopg)
+        return True
+    return "UNIQUE constraint failed" in str(orig)  # SQLite
 
 
 def _from_unexpected(error):
