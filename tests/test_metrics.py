@@ -7,6 +7,7 @@ from phones import Phone, login
 from prometheus_client.parser import text_string_to_metric_families
 from test_counter_api import BILL
 from test_transit_api import enrol_validator
+from test_venues_api import admin_client, enrol_gate
 
 TOKEN = "metrics-test-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -120,6 +121,30 @@ def test_a_ride_upload_moves_the_ride_counters(app_with_token):
                  reason="code_malformed") == 1
     assert moved(before, after, "yima_http_requests_total", endpoint="api.rides_batch",
                  method="POST", status="200") == 2
+
+
+def test_a_visit_upload_moves_the_visit_counters(app_with_token):
+    app = app_with_token
+    admin = admin_client(app)
+    library = admin("POST", "/api/v1/admin/venues", {"name_zh": "青浦图书馆", "kind": "library",
+                                                    "region": "310118"}).json
+    client, auth, _ = enrol_gate(app, admin, library["id"])
+    patient = app.test_client()
+    phone = Phone()
+    assert phone.activate(patient, login(patient, "demo-patient")).status_code == 201
+    before = scrape(app)
+    now = int(time.time())
+    visits = [{"code": phone.code("ss", now=now), "visited_at": now},
+              {"code": phone.code("med", now=now), "visited_at": now}]
+    answer = client.post("/api/v1/visits/batch", json={"visits": visits}, headers=auth)
+    assert [r["status"] for r in answer.json["results"]] == ["admitted", "rejected"]
+    again = client.post("/api/v1/visits/batch", json={"visits": visits[:1]}, headers=auth)
+    assert again.json["results"][0]["status"] == "duplicate"
+    after = scrape(app)
+    expected = {("admitted", ""): 1, ("duplicate", ""): 1, ("rejected", "med_code_at_venue"): 1}
+    assert {key: moved(before, after, "yima_visits_ingested_total", status=key[0], reason=key[1])
+            for key in expected} == expected
+    assert moved(before, after, "yima_rides_ingested_total", status="duplicate", reason="") == 0
 
 
 def test_unmatched_paths_share_one_label(app_with_token):

@@ -15,7 +15,7 @@ from ..models.base import CHINA
 from ..models import Region
 from ..oversight import audit
 from ..patients import credentials
-from ..service import qr
+from ..service import metrics, qr
 from ..service.errors import ValidationFailed
 from ..service.extensions import db, limiter, redis_client
 from ..service.issuer import current_ring, verified_credentials
@@ -229,6 +229,7 @@ def visits_batch():
                             now=int(time.time()), max_age_seconds=current_app.config["RIDE_MAX_AGE"],
                             verified_credentials=verified_credentials())
     db.session.commit()
+    metrics.record_visits(results)
     outcomes = {}
     for result in results:
         key = result["status"] if result["status"] != "rejected" else "rejected:" + result["reason"]

@@ -37,6 +37,8 @@ VERIFY_OUTCOMES = Counter("yima_verify_outcomes", "POST /api/v1/verify answers: 
                           "problem code of the refusal.", ["outcome"])
 RIDES = Counter("yima_rides_ingested", "Rides in uploaded batches, by result status (and the "
                 "reason of a rejection).", ["status", "reason"])
+VISITS = Counter("yima_visits_ingested", "Venue visits in uploaded batches, by result status (and "
+                 "the reason of a rejection).", ["status", "reason"])
 SETTLEMENTS = Counter("yima_settlements", "Settlements and refunds written (replays not counted).",
                       ["kind"])
 SETTLEMENT_FEN = Counter("yima_settlement_fen", "Amounts of settlements and refunds in fen, by "
@@ -96,8 +98,17 @@ def _count_request(response):
 
 def record_rides(results):
     """One batch's results from ``transit.ingest`` (after its commit)."""
+    _record_batch(RIDES, results)
+
+
+def record_visits(results):
+    """One batch's results from ``venues.visits.ingest`` (after its commit)."""
+    _record_batch(VISITS, results)
+
+
+def _record_batch(counter, results):
     for result in results:
-        RIDES.labels(result["status"], result.get("reason") or "").inc()
+        counter.labels(result["status"], result.get("reason") or "").inc()
 
 
 def record_settlement(settlement, created=True):
