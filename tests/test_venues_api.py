@@ -1,6 +1,7 @@
 """Venue gates through the API (issue 19): enrolment by role and region, the online check (replay
 guard, a med code refused in its own words), visit batches stored exactly once with no charge, and
 visits per venue and hour."""
+import contextlib
 import threading
 import time
 from datetime import datetime
@@ -176,44 +177,87 @@ def test_visits_upload_exactly_once_without_a_charge_and_are_counted_per_venue_a
     assert refused.status_code == 403 and refused.json["code"] == "venue_disabled"
 
 
+@contextlib.contextmanager
+def held_before_its_insert(app, thread_name):
+    """The upload made on the thread ``thread_name`` waits just before its INSERT INTO visits
+    until the block's ``release()`` is called: a race made deterministic."""
+    with app.app_context():
+        engine = db.engine
+    released = threading.Event()
+
+    def hold(_conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith("INSERT INTO VISITS") \
+                and threading.current_thread().name == thread_name:
+            released.wait(30)
+
+    event.listen(engine, "before_cursor_execute", hold)
+    try:
+        yield released.set
+    finally:
+        released.set()
+        event.remove(engine, "before_cursor_execute", hold)
+
+
+def race(app, first_upload, second_upload):
+    """``first_upload`` reads, then waits at its INSERT while ``second_upload`` runs whole and
+    commits; returns both answers."""
+    answers = {}
+    with held_before_its_insert(app, "held-upload") as release:
+        held = threading.Thread(target=lambda: answers.update(first=first_upload()),
+                                name="held-upload")
+        held.start()
+        time.sleep(0.5)  # it has read "not stored yet" and waits at its INSERT
+        answers["second"] = second_upload()
+        release()
+        held.join(30)
+    return answers["first"], answers["second"]
+
+
+def assert_written_meanwhile(answer):
+    assert answer.status_code == 409, answer.json  # never a 500
+    assert answer.json["code"] == "written_meanwhile" and answer.headers["Retry-After"] == "1"
+
+
 def test_a_batch_racing_its_own_retry_is_stored_once_and_never_a_500(gate, seeded):
     """A kiosk whose upload timed out sends the batch again while the first is still in flight.
     No lock is taken for visits (no money moves), so both read "not stored yet"; the unique key
-    is the last word. Made deterministic: the first upload is held just before its INSERT until
-    the second has committed."""
+    is the last word."""
     client, auth, phone = gate["client"], gate["auth"], gate["phone"]
     now = int(time.time())
     batch = {"visits": [{"code": phone.code("ss", now=now), "visited_at": now}]}
-    with seeded.app_context():
-        engine = db.engine
-    second_done = threading.Event()
 
-    def hold_the_first(_conn, _cursor, statement, *_args):
-        if statement.lstrip().upper().startswith("INSERT INTO VISITS") \
-                and threading.current_thread().name == "first-upload":
-            second_done.wait(30)
+    def upload():
+        return seeded.test_client().post("/api/v1/visits/batch", json=batch, headers=auth)
 
-    answers = {}
-
-    def upload(name):
-        answers[name] = seeded.test_client().post("/api/v1/visits/batch", json=batch, headers=auth)
-
-    event.listen(engine, "before_cursor_execute", hold_the_first)
-    try:
-        first = threading.Thread(target=upload, args=("first",), name="first-upload")
-        first.start()
-        time.sleep(0.5)  # the first has read "not stored" and waits at its INSERT
-        upload("second")
-        second_done.set()
-        first.join(30)
-    finally:
-        event.remove(engine, "before_cursor_execute", hold_the_first)
-    assert answers["second"].status_code == 200
-    assert answers["second"].json["results"][0]["status"] == "admitted"
-    late = answers["first"]
-    assert late.status_code == 409, late.json  # never a 500
-    assert late.json["code"] == "written_meanwhile" and late.headers["Retry-After"] == "1"
+    late, early = race(seeded, upload, upload)
+    assert early.status_code == 200 and early.json["results"][0]["status"] == "admitted"
+    assert_written_meanwhile(late)
     again = client.post("/api/v1/visits/batch", json=batch, headers=auth)  # the kiosk's next try
     assert again.json["results"][0]["status"] == "duplicate"
     with seeded.app_context():
         assert db.session.scalar(select(func.count()).select_from(Visit)) == 1
+
+
+def test_two_gates_storing_one_code_at_once_admit_it_once(gate, seeded):
+    """A screenshot of one code shown at two venues' gates at the same moment: both gates admit
+    offline, both upload; one visit is admitted, the other is the copy (the fraud signal)."""
+    admin, phone = gate["admin"], gate["phone"]
+    museum = admin("POST", "/api/v1/admin/venues", {"name_zh": "嘉善博物馆", "kind": "museum",
+                                                    "region": "330421"}).json
+    other, other_auth, _ = enrol_gate(seeded, admin, museum["id"])
+    now = int(time.time())
+    batch = {"visits": [{"code": phone.code("ss", now=now), "visited_at": now}]}
+
+    def at_the_library():
+        return seeded.test_client().post("/api/v1/visits/batch", json=batch, headers=gate["auth"])
+
+    def at_the_museum():
+        return other.post("/api/v1/visits/batch", json=batch, headers=other_auth)
+
+    late, early = race(seeded, at_the_library, at_the_museum)
+    assert early.status_code == 200 and early.json["results"][0]["status"] == "admitted"
+    assert_written_meanwhile(late)
+    again = at_the_library()  # the library's kiosk tries again
+    assert again.json["results"][0]["status"] == "copy"
+    with seeded.app_context():
+        assert sorted(db.session.scalars(select(Visit.outcome))) == ["admitted", "copy"]

@@ -3,7 +3,7 @@
 make the upload exactly-once, and nothing else about who came."""
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, BigId, OpaqueId, Timestamp, utcnow
@@ -57,4 +57,9 @@ class Visit(Base):
 
     __table_args__ = (
         CheckConstraint("outcome IN ('admitted', 'copy', 'revoked')", name="outcome_known"),
+        # A code is admitted once (migration 0021): of two gates storing it at the same moment,
+        # the later is refused (409, sent again) and becomes the copy.
+        Index("uq_visits_admitted_code", "credential_jti", "code_step", unique=True,
+              postgresql_where=text("outcome = 'admitted'"),
+              sqlite_where=text("outcome = 'admitted'")),
     )

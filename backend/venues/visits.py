@@ -69,8 +69,10 @@ def ingest(session, verifier, items, *, ring, now, max_age_seconds, verified_cre
     first report of this code anywhere; ``copy``: the same code (credential, step) was reported by
     another gate first; ``revoked``: the visit came at or after its credential's or phone's
     revocation. Every stored visit is counted (somebody came in); a retried batch is ``duplicate``.
-    Nothing is charged. The unique natural id is the last word: a race between two uploads of the
-    same batch rolls one back, and the kiosk sends it again."""
+    Nothing is charged. No lock is taken: the unique keys are the last word. A race between two
+    uploads of the same batch, or between two gates admitting the same code (one admitted visit
+    per code), rolls the later back (409 ``written_meanwhile``); the kiosk sends it again and gets
+    ``duplicate`` or ``copy``."""
     if verifier.status != "active":
         raise Forbidden("This venue verifier is disabled; its visits are refused.",
                         code="venue_disabled")
