@@ -146,7 +146,9 @@ def test_history_shows_a_real_settlement_and_a_kiosk_ride_in_china_time(seeded, 
     kiosk.wait_for_selector("#answer.idle .line-name")
     kiosk.fill("#wedge", shown_code(page, "ss"))
     kiosk.press("#wedge", "Enter")
-    kiosk.wait_for_selector("#answer.green")
+    # The green shows for 2.5 s; on a loaded machine the wait may begin after it (CI, twice):
+    # the kiosk's first decision, kept on the answer.
+    kiosk.wait_for_selector("#answer[data-decisions='1'][data-last=green]", state="attached")
     kiosk.wait_for_selector("#uploaded:has-text('记录已全部上传')", timeout=30_000)
     kiosk.context.close()
 

@@ -170,8 +170,13 @@ export async function runKiosk(config) {
   }
 
   let back = null;
+  let decisions = 0;
   function render(result, data) {
     answer.className = `answer ${result.ok ? "green" : "red"}`;
+    // Kept after the answer returns to rest (2.5 s): the last decision and how many were made,
+    // for whoever looks later (a test on a loaded machine, a support call).
+    answer.dataset.last = result.ok ? "green" : "red";
+    answer.dataset.decisions = String(++decisions);
     answer.replaceChildren(h("p", { class: "big", text: result.ok ? "✓" : "✗" }), ...config.said(result, data).filter(Boolean));
     beep(result.ok);
     clearTimeout(back);
