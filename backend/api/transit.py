@@ -108,11 +108,7 @@ def rides_batch():
                            max_age_seconds=config["RIDE_MAX_AGE"],
                            verified_credentials=verified_credentials())
     db.session.commit()
-    metrics.record_rides(results)
-    outcomes = {}
-    for result in results:
-        key = result["status"] if result["status"] != "rejected" else "rejected:" + result["reason"]
-        outcomes[key] = outcomes.get(key, 0) + 1
+    outcomes = metrics.record_rides(results)
     log.info("ride batch from validator %s: %s", current_user.id, outcomes,
              extra={"event": "ride_batch"})
     return jsonify(results=results)

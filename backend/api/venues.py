@@ -229,11 +229,7 @@ def visits_batch():
                             now=int(time.time()), max_age_seconds=current_app.config["RIDE_MAX_AGE"],
                             verified_credentials=verified_credentials())
     db.session.commit()
-    metrics.record_visits(results)
-    outcomes = {}
-    for result in results:
-        key = result["status"] if result["status"] != "rejected" else "rejected:" + result["reason"]
-        outcomes[key] = outcomes.get(key, 0) + 1
+    outcomes = metrics.record_visits(results)
     log.info("visit batch from venue verifier %s: %s", current_user.id, outcomes,
              extra={"event": "visit_batch"})
     return jsonify(results=results)

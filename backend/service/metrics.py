@@ -97,18 +97,24 @@ def _count_request(response):
 
 
 def record_rides(results):
-    """One batch's results from ``transit.ingest`` (after its commit)."""
-    _record_batch(RIDES, results)
+    """One batch's results from ``transit.ingest`` (after its commit); returns their tally."""
+    return _record_batch(RIDES, results)
 
 
 def record_visits(results):
-    """One batch's results from ``venues.visits.ingest`` (after its commit)."""
-    _record_batch(VISITS, results)
+    """One batch's results from ``venues.visits.ingest`` (after its commit); returns their tally."""
+    return _record_batch(VISITS, results)
 
 
 def _record_batch(counter, results):
+    """Count each result; return ``{status or "rejected:<reason>": n}`` for the batch's log line."""
+    outcomes = {}
     for result in results:
-        counter.labels(result["status"], result.get("reason") or "").inc()
+        reason = result.get("reason") or ""
+        counter.labels(result["status"], reason).inc()
+        key = result["status"] if result["status"] != "rejected" else "rejected:" + reason
+        outcomes[key] = outcomes.get(key, 0) + 1
+    return outcomes
 
 
 def record_settlement(settlement, created=True):
