@@ -20,6 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..models import Account, Institution
 from ..models.base import at, unix
+from ..models.fastsql import Hot
 from ..models.sessions import LoginSession
 
 TOUCH_EVERY = 60  # seconds: last use is written at most this often per session
@@ -86,11 +87,11 @@ _ACCOUNT = Account.__table__.columns
 _INSTITUTION = Institution.__table__.columns
 # One Core statement per request: the session, its account and a cashier's institution. Column
 # order: the session's three, then the account's, then the institution's.
-_LIVE = (select(LoginSession.id, LoginSession.created_at, LoginSession.last_seen_at,
-                *_ACCOUNT, *_INSTITUTION)
-         .join(Account, Account.id == LoginSession.account_id)
-         .outerjoin(Institution, Institution.code == Account.institution_code)
-         .where(LoginSession.token_hash == bindparam("token_hash")))
+_LIVE = Hot(select(LoginSession.id, LoginSession.created_at, LoginSession.last_seen_at,
+                   *_ACCOUNT, *_INSTITUTION)
+            .join(Account, Account.id == LoginSession.account_id)
+            .outerjoin(Institution, Institution.code == Account.institution_code)
+            .where(LoginSession.token_hash == bindparam("token_hash")))
 _SPLIT = 3 + len(_ACCOUNT)
 _KEYS = {Account: [column.key for column in _ACCOUNT],
          Institution: [column.key for column in _INSTITUTION]}
@@ -118,7 +119,7 @@ def resume(session, token, *, now, policy):
     says so."""
     if not isinstance(token, str) or not token:
         return None
-    row = session.connection().execute(_LIVE, {"token_hash": _digest(token)}).first()
+    row = _LIVE.first(session, {"token_hash": _digest(token)})
     if row is None:
         return None
     session_id, created_at, last_seen_at = row[:3]

@@ -20,6 +20,7 @@ from sqlalchemy.orm.util import identity_key
 from ..models import (BenefitCounter, Credential, InpatientSettlement, Institution, Person,
                       Settlement, SettlementLine)
 from ..models.base import CHINA, at, utcnow
+from ..models.fastsql import Hot
 from ..oversight import rules
 from ..service.errors import Conflict, Forbidden, NotFound, ValidationFailed, YimaError
 from ..service.idempotency import check_idempotency_key, check_same_request, fingerprint
@@ -219,10 +220,10 @@ def settle_at_counter(session, store, *, scan_id, institution_code, cashier_id, 
         scan, unreachable = None, error
     year = _year_of(now)
     lock = session.get_bind().dialect.name == "postgresql"
-    found, version, credential_live, *person_row = session.connection().execute(_FIRST_READ[lock], {
+    found, version, credential_live, *person_row = _FIRST_READ[lock].one(session, {
         "institution": institution_code, "key": key, "r_jti": scan["jti"] if scan else None,
         "r_person_id": scan["person_id"] if scan else None, "r_year": year,
-        "r_manual": bool(scan and scan.get("manual"))}).one()
+        "r_manual": bool(scan and scan.get("manual"))})
     person_row, counted = person_row[:len(_SCANNED_FIELDS)], person_row[len(_SCANNED_FIELDS):]
     if found is not None:
         earlier = session.get(Settlement, found)
@@ -312,10 +313,10 @@ def _write_bill_at_once(session, values, lines, counter, split):
         "b_deductible_used_fen": counter.deductible_used_fen,
         "b_fund_paid_fen": counter.fund_paid_fen}
     if not split.personal_account_fen:
-        return session.connection().execute(_BILL_WRITE, parameters).one()[0], None
+        return _BILL_WRITE.one(session, parameters)[0], None
     parameters.update(b_id=values["person_id"], b_amount=split.personal_account_fen,
                       b_updated_at=utcnow())
-    settlement_id, balance = session.connection().execute(_BILL_WRITE_AND_DEBIT, parameters).one()
+    settlement_id, balance = _BILL_WRITE_AND_DEBIT.one(session, parameters)
     if balance is None:
         raise Conflict("The personal account changed meanwhile; preview again.",
                        code="account_changed")
@@ -478,8 +479,8 @@ _COUNTER_WRITE = (update(BenefitCounter)
                           fund_paid_fen=bindparam("b_fund_paid_fen")))
 
 
-_BILL_WRITE = _bill_write(debit=False)
-_BILL_WRITE_AND_DEBIT = _bill_write(debit=True)
+_BILL_WRITE = Hot(_bill_write(debit=False))
+_BILL_WRITE_AND_DEBIT = Hot(_bill_write(debit=True))
 
 
 def _counter_upsert(dialect):
@@ -563,7 +564,7 @@ def _first_read(lock):
                   select(locked.c.fund_paid_fen).scalar_subquery()).select_from(person)
 
 
-_FIRST_READ = {False: _first_read(lock=False), True: _first_read(lock=True)}
+_FIRST_READ = {False: Hot(_first_read(lock=False)), True: Hot(_first_read(lock=True))}
 
 
 def _by_key(session, institution_code, key):

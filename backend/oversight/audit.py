@@ -5,6 +5,7 @@ from sqlalchemy import insert, select
 
 from ..models import Account, AuditEntry
 from ..models.base import utcnow
+from ..models.fastsql import Hot
 from ..registry.identity import phone_problem
 
 
@@ -25,7 +26,7 @@ def append(session, *, actor, action, target_type, target_id, detail=None, reque
            region_code=None):
     """The same entry as ``record``, written at once with a Core INSERT and no ORM object: for hot
     paths (every verify at a counter) that only add the entry and commit."""
-    session.connection().execute(_INSERT, {
+    _INSERT.run(session, {
         "at": utcnow(), "actor": _actor_name(session, actor), "action": action,
         "target_type": target_type, "target_id": str(target_id),
         "detail": json.dumps(detail or {}, ensure_ascii=False, sort_keys=True),
@@ -33,7 +34,7 @@ def append(session, *, actor, action, target_type, target_id, detail=None, reque
 
 
 # inline: no RETURNING of the new id (nobody reads it), so it can go in a psycopg pipeline.
-_INSERT = insert(AuditEntry.__table__).inline()
+_INSERT = Hot(insert(AuditEntry.__table__).inline())
 
 
 def _actor_name(session, login):

@@ -6,6 +6,7 @@ from sqlalchemy import bindparam, func, select
 
 from ..models import AuditFlag, Region, Settlement, Stay
 from ..models.base import CHINA
+from ..models.fastsql import Hot
 
 RULES = {
     "two_places_30_min": "same holder at two institutions within 30 minutes",
@@ -35,7 +36,7 @@ def _flag(session, settlement, rule, detail=""):
 
 # The holder's other bills for the two rules below, in one statement built once: the first other
 # institution within 30 minutes, and how many bills today (this one included).
-_OTHER_BILLS = (
+_OTHER_BILLS = Hot(
     select(func.min(Settlement.institution_code).filter(
                Settlement.created_at >= bindparam("recent"),
                Settlement.id != bindparam("settlement_id"),
@@ -52,10 +53,11 @@ def check_settlement(session, settlement, threshold=None):
     created = settlement.created_at
     recent = created - timedelta(minutes=30)
     day_start = datetime.combine(created.astimezone(CHINA).date(), datetime.min.time(), CHINA)
-    elsewhere, today = session.execute(_OTHER_BILLS, {
+    session.flush()  # what the ORM holds is counted too (the cursor path does not autoflush)
+    elsewhere, today = _OTHER_BILLS.one(session, {
         "person_id": settlement.person_id, "settlement_id": settlement.id,
         "institution_code": settlement.institution_code, "recent": recent, "day_start": day_start,
-        "since": min(recent, day_start)}).one()
+        "since": min(recent, day_start)})
     if elsewhere is not None:
         _flag(session, settlement, "two_places_30_min", f"also at {elsewhere}")
     if today > 3:

@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, select
 
 from ..models import Credential, Device, Person, Region, Revocation
 from ..models.base import at
+from ..models.fastsql import Hot
 from ..models.people import mask_name
 from ..oversight import rules
 from ..service.errors import Forbidden, NotFound, ValidationFailed, YimaError
@@ -219,13 +220,13 @@ class RedisReplayGuard:
 # What an online verifier needs about a code's holder, in one statement: whether the credential is
 # revoked (unknown counts as revoked), whether the person's registry entry is active, the person
 # behind its phone and the home region's names.
-_HOLDER = (select(Credential.revoked_at, Person.status,
-                  Person.id, Person.holder_id, Person.name, Person.insurance_class,
-                  Person.personal_account_fen, Person.home_region, Region.name_zh, Region.name_en)
-           .join(Device, Device.id == Credential.device_id)
-           .join(Person, Person.id == Device.person_id)
-           .join(Region, Region.code == Person.home_region)
-           .where(Credential.jti == bindparam("jti")))
+_HOLDER = Hot(select(Credential.revoked_at, Person.status,
+                     Person.id, Person.holder_id, Person.name, Person.insurance_class,
+                     Person.personal_account_fen, Person.home_region, Region.name_zh, Region.name_en)
+              .join(Device, Device.id == Credential.device_id)
+              .join(Person, Person.id == Device.person_id)
+              .join(Region, Region.code == Person.home_region)
+              .where(Credential.jti == bindparam("jti")))
 
 
 @dataclass(frozen=True)
@@ -265,10 +266,10 @@ def verify_code(session, guard, *, code, context, ring, now, window, verified_cr
     found = {}
 
     def is_revoked(jti):
-        row = session.connection().execute(_HOLDER, {"jti": jti}).first()
-        if row is not None and row.status != "active":  # before the replay key is spent
+        row = _HOLDER.first(session, {"jti": jti})
+        if row is not None and row[1] != "active":  # the person's status  # before the replay key is spent
             raise Forbidden("This person's insurance is suspended.", code=SUSPENDED)
-        if row is None or row.revoked_at is not None:
+        if row is None or row[0] is not None:  # the credential revoked
             return True
         found["holder"] = Holder(*row[2:])
         return False
