@@ -222,7 +222,8 @@ class RedisReplayGuard:
 # behind its phone and the home region's names.
 _HOLDER = Hot(select(Credential.revoked_at, Person.status,
                      Person.id, Person.holder_id, Person.name, Person.insurance_class,
-                     Person.personal_account_fen, Person.home_region, Region.name_zh, Region.name_en)
+                     Person.personal_account_fen, Person.home_region,
+                     Region.name_zh, Region.name_en)
               .join(Device, Device.id == Credential.device_id)
               .join(Person, Person.id == Device.person_id)
               .join(Region, Region.code == Person.home_region)
@@ -266,10 +267,10 @@ def verify_code(session, guard, *, code, context, ring, now, window, verified_cr
     found = {}
 
     def is_revoked(jti):
-        row = _HOLDER.first(session, {"jti": jti})
-        if row is not None and row[1] != "active":  # the person's status  # before the replay key is spent
+        row = _HOLDER.first(session, {"jti": jti})  # (revoked_at, status, *the holder)
+        if row is not None and row[1] != "active":  # before the replay key is spent
             raise Forbidden("This person's insurance is suspended.", code=SUSPENDED)
-        if row is None or row[0] is not None:  # the credential revoked
+        if row is None or row[0] is not None:
             return True
         found["holder"] = Holder(*row[2:])
         return False
