@@ -90,3 +90,24 @@ def test_a_column_left_to_its_python_default_is_refused(seeded):
         with pytest.raises(TypeError, match="give every column a value"):
             without_at.run(db.session, {"actor": "t", "action": "a", "target_type": "x",
                                         "target_id": "1", "detail": "{}"})
+
+
+def test_a_row_attached_is_the_object_the_orm_would_load(seeded):
+    """``by_id`` (the terminals' bearer-token read) gives what ``session.get`` gives, attribute by
+    attribute, and the session's own object when it holds one already."""
+    from sqlalchemy import inspect as inspected
+
+    from backend.models import Account
+    from backend.models.fastsql import by_id
+
+    with seeded.app_context():
+        ident = db.session.scalars(select(Account.id).order_by(Account.id)).first()
+        fast = by_id(db.session, Account, ident)
+        assert by_id(db.session, Account, ident) is fast  # the identity map's, no second object
+        keys = [attribute.key for attribute in inspected(Account).column_attrs]
+        values = {key: getattr(fast, key) for key in keys}
+        assert not db.session.dirty and inspected(fast).persistent
+        db.session.expunge_all()
+        loaded = db.session.get(Account, ident)
+        assert {key: getattr(loaded, key) for key in keys} == values
+        assert by_id(db.session, Account, 10 ** 12) is None

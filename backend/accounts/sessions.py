@@ -15,12 +15,11 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, delete, or_, select, update
-from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..models import Account, Institution
 from ..models.base import at, unix
-from ..models.fastsql import Hot
+from ..models.fastsql import Hot, attached, columns_of
 from ..models.sessions import LoginSession
 
 TOUCH_EVERY = 60  # seconds: last use is written at most this often per session
@@ -83,8 +82,8 @@ class Live:
     account: Account
 
 
-_ACCOUNT = Account.__table__.columns
-_INSTITUTION = Institution.__table__.columns
+_ACCOUNT = columns_of(Account)
+_INSTITUTION = columns_of(Institution)
 # One Core statement per request: the session, its account and a cashier's institution. Column
 # order: the session's three, then the account's, then the institution's.
 _LIVE = Hot(select(LoginSession.id, LoginSession.created_at, LoginSession.last_seen_at,
@@ -93,24 +92,6 @@ _LIVE = Hot(select(LoginSession.id, LoginSession.created_at, LoginSession.last_s
             .outerjoin(Institution, Institution.code == Account.institution_code)
             .where(LoginSession.token_hash == bindparam("token_hash")))
 _SPLIT = 3 + len(_ACCOUNT)
-_KEYS = {Account: [column.key for column in _ACCOUNT],
-         Institution: [column.key for column in _INSTITUTION]}
-
-
-def _attached(session, model, columns, values):
-    """The ORM object of a row read with Core, put into ``session`` as if loaded (no second
-    query, no ORM loading machinery); the one already there when the session has it."""
-    key = session.identity_key(model, values[0])  # both tables' key is their first column
-    present = session.identity_map.get(key)
-    if present is not None:
-        return present
-    # As the ORM's loader does: a new instance without __init__ (whose attribute events cost more
-    # than the query), its loaded values put straight into its __dict__, then made persistent.
-    instance = model._sa_class_manager.new_instance()
-    instance.__dict__.update(zip(_KEYS[model], values))
-    make_transient_to_detached(instance)  # as if just loaded: no pending changes
-    session.add(instance)
-    return instance
 
 
 def resume(session, token, *, now, policy):
@@ -126,10 +107,10 @@ def resume(session, token, *, now, policy):
     account_values, institution_values = row[3:_SPLIT], row[_SPLIT:]
     if policy.limits(account_values[_ROLE]).ended_at(created_at, last_seen_at, now):
         return None
-    account = _attached(session, Account, _ACCOUNT, account_values)
+    account = attached(session, Account, account_values)
     # A cashier's institution comes in the same statement: every counter request reads it.
     institution = None if institution_values[0] is None \
-        else _attached(session, Institution, _INSTITUTION, institution_values)
+        else attached(session, Institution, institution_values)
     if "institution" not in account.__dict__:
         set_committed_value(account, "institution", institution)
     return Live(session_id, created_at, last_seen_at, account)

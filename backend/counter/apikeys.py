@@ -5,11 +5,12 @@ import hashlib
 import hmac
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..accounts.hashing import hash_password
 from ..models import Account, ApiKey, Institution
 from ..models.base import at
+from ..models.fastsql import Hot, attached, columns_of
 from ..service.errors import NotFound
 
 KEY_PREFIX = "yk_"
@@ -41,12 +42,18 @@ def account_for_key(session, presented):
     if not presented.startswith(KEY_PREFIX) or presented.count("_") < 2:
         return None
     prefix, _, secret = presented[len(KEY_PREFIX):].partition("_")
-    key = session.scalars(select(ApiKey).filter_by(prefix=prefix)).first()
-    if key is None or key.revoked_at is not None:
+    row = _KEY_AND_ACCOUNT.first(session, {"prefix": prefix})  # every HIS request asks
+    if row is None or row[0] is not None:  # (revoked_at, secret_hash, *the account)
         return None
-    if not hmac.compare_digest(key.secret_hash, _digest(secret)):
+    if not hmac.compare_digest(row[1], _digest(secret)):
         return None
-    return key.account if key.account.active else None
+    account = attached(session, Account, row[2:])
+    return account if account.active else None
+
+
+_KEY_AND_ACCOUNT = Hot(select(ApiKey.revoked_at, ApiKey.secret_hash, *columns_of(Account))
+                       .join(Account, Account.id == ApiKey.account_id)
+                       .where(ApiKey.prefix == bindparam("prefix")))
 
 
 def revoke_api_key(session, key_id, now):

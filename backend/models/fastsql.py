@@ -11,8 +11,9 @@ invalidated, so the 503 and rollback paths see what they always saw), and the en
 trips to save) the statement runs through Core as before. tests/test_fastsql.py runs both paths
 on the same rows and compares what they return."""
 import psycopg
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.exc import MultipleResultsFound, NoResultFound
-from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm import Session, make_transient_to_detached, scoped_session
 
 
 class Hot:
@@ -87,3 +88,52 @@ class Hot:
 def _connection(session):
     """The session's connection (its transaction begun), or a Connection given as it is."""
     return session.connection() if isinstance(session, (Session, scoped_session)) else session
+
+
+def columns_of(model):
+    """The model's table columns, in the order ``attached`` expects a row's values."""
+    return tuple(model.__table__.columns)
+
+
+def attached(session, model, values):
+    """The ORM object of a row of ``columns_of(model)`` read with ``Hot``, put into ``session`` as
+    if loaded (no second query, no ORM loading machinery); the one already there if the session
+    has it, as ``session.get`` would."""
+    keys, primary = _shape(model)
+    present = session.identity_map.get(
+        session.identity_key(model, tuple(values[i] for i in primary)))
+    if present is not None:
+        return present
+    # As the ORM's loader does: a new instance without __init__ (whose attribute events cost more
+    # than the query), its loaded values put straight into its __dict__, then made persistent.
+    instance = model._sa_class_manager.new_instance()
+    instance.__dict__.update(zip(keys, values))
+    make_transient_to_detached(instance)  # as if just loaded: no pending changes
+    session.add(instance)
+    return instance
+
+
+def by_id(session, model, ident):
+    """``session.get(model, ident)`` for a model with an ``id`` key, in one ``Hot`` read."""
+    statement = _BY_ID.get(model)
+    if statement is None:
+        statement = _BY_ID[model] = Hot(select(*columns_of(model)).where(
+            model.__table__.c.id == bindparam("ident")))
+    row = statement.first(session, {"ident": ident})
+    return None if row is None else attached(session, model, row)
+
+
+_BY_ID = {}
+_SHAPES = {}
+
+
+def _shape(model):
+    """(attribute key of each column, positions of the primary key's columns)."""
+    found = _SHAPES.get(model)
+    if found is None:
+        mapper = inspect(model)
+        columns = columns_of(model)
+        found = _SHAPES[model] = (
+            tuple(mapper.get_property_by_column(column).key for column in columns),
+            tuple(columns.index(column) for column in mapper.primary_key))
+    return found
