@@ -100,19 +100,30 @@ def timed_parallel(validators, batches, now, workers, fast):
     seconds, outcomes and the CPU seconds used (the workers', PostgreSQL's backends')."""
     database_before = database_cpu()
     if workers == 1:
-        seconds, statuses, cpu = timed_ingest(validators[0], batches, now, fast)
+        seconds, statuses, cpu, _ = timed_ingest(validators[0], batches, now, fast)
         return seconds, statuses, (cpu, database_cpu() - database_before)
     shares = [batches[k::workers] for k in range(workers)]
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        start = time.perf_counter()
+    # The clock runs from the moment every worker is ready (forked, app made, connected) to the
+    # last one's end, as for one process: a server's workers are up before the buses upload.
+    context = multiprocessing.get_context("fork")
+    ready = context.Barrier(workers)
+    with context.Pool(workers, initializer=_share_barrier, initargs=(ready,)) as pool:
         answers = pool.starmap(timed_ingest, [(validators[k + 1], shares[k], now, fast)
                                               for k in range(workers)])
-        seconds = time.perf_counter() - start
         database = database_cpu() - database_before  # before the workers and their backends end
+    seconds = max(end for *_, (_, end) in answers) - min(start for *_, (start, _) in answers)
     statuses = {}
-    for _, more, _ in answers:
+    for _, more, _, _ in answers:
         add_up(statuses, more)
-    return seconds, statuses, (sum(cpu for *_, cpu in answers), database)
+    return seconds, statuses, (sum(cpu for _, _, cpu, _ in answers), database)
+
+
+_barrier = None
+
+
+def _share_barrier(barrier):
+    global _barrier
+    _barrier = barrier
 
 
 def database_cpu():
@@ -210,6 +221,8 @@ def timed_ingest(validator_id, batches, now, fast=True):
         db.engine.dispose(close=False)  # a forked worker opens its own connections
         ring = current_ring(app)
         validator = db.session.get(Validator, validator_id)
+        if _barrier is not None:  # one of several workers: all start together
+            _barrier.wait()
         start, cpu = time.perf_counter(), time.process_time()
         for batch in batches:
             for result in rides.ingest(db.session, validator, batch, ring=ring, now=now,
@@ -218,9 +231,9 @@ def timed_ingest(validator_id, batches, now, fast=True):
                                          fast=fast):
                 statuses[result["status"]] = statuses.get(result["status"], 0) + 1
             db.session.commit()
-        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+        end, cpu = time.perf_counter(), time.process_time() - cpu
         db.session.remove()
-    return elapsed, statuses, cpu
+    return end - start, statuses, cpu, (start, end)  # perf_counter is one clock for all processes
 
 
 def exactly_once(n):
