@@ -30,20 +30,24 @@ _LOCK = ("SELECT p.id FROM persons p WHERE p.id IN ("
 # k-th ride's fare is the step between k - 1 and k.
 _DECIDE_AND_WRITE = """
 WITH src AS (
-  SELECT s.idx, s.natural_id, s.jti, s.step, s.ridden, s.day, c.person_id,
-         LEAST(floor(extract(epoch FROM c.revoked_at)),
-               floor(extract(epoch FROM d.revoked_at)))::bigint AS revoked_at,
-         v.reason AS revoke_reason,
-         p.status AS person_status, p.home_region, p.holder_id,
-         p.transit_wallet_fen AS wallet, p.password_free_limit_fen AS free_limit,
-         r.hit IS NOT NULL AS stored
+  SELECT s.idx, s.natural_id, s.jti, s.step, s.ridden, s.day, o.*, r.hit IS NOT NULL AS stored
   FROM ride_stage s
-  JOIN credentials c ON c.jti = s.jti
-  JOIN devices d ON d.id = c.device_id
-  JOIN persons p ON p.id = c.person_id
-  LEFT JOIN revocations v ON v.jti = c.jti
-  -- One probe of the unique index a ride: as EXISTS in the select list the planner hashed every
-  -- natural id in rides, twice, on every batch (a cost that grew with the table).
+  -- Each ride looks up its owner and whether it is stored already through the unique indexes,
+  -- a few probes a ride (LATERAL … LIMIT 1 keeps them probes): joined to whole tables, the
+  -- planner hashed every credential, phone, person and ride on every batch, a cost that grew
+  -- with the tables rather than with the batch.
+  JOIN LATERAL (
+    SELECT c.person_id,
+           LEAST(floor(extract(epoch FROM c.revoked_at)),
+                 floor(extract(epoch FROM d.revoked_at)))::bigint AS revoked_at,
+           v.reason AS revoke_reason,
+           p.status AS person_status, p.home_region, p.holder_id,
+           p.transit_wallet_fen AS wallet, p.password_free_limit_fen AS free_limit
+    FROM credentials c
+    JOIN devices d ON d.id = c.device_id
+    JOIN persons p ON p.id = c.person_id
+    LEFT JOIN revocations v ON v.jti = c.jti
+    WHERE c.jti = s.jti LIMIT 1) o ON true
   LEFT JOIN LATERAL (SELECT 1 AS hit FROM rides r WHERE r.natural_id = s.natural_id LIMIT 1) r
     ON true
 ), judged AS (
