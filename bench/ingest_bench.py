@@ -100,8 +100,8 @@ def timed_parallel(validators, batches, now, workers, fast):
     seconds, outcomes and the CPU seconds used (the workers', PostgreSQL's backends')."""
     database_before = database_cpu()
     if workers == 1:
-        seconds, statuses, cpu, _ = timed_ingest(validators[0], batches, now, fast)
-        return seconds, statuses, (cpu, database_cpu() - database_before)
+        (start, end), statuses, cpu = timed_ingest(validators[0], batches, now, fast)
+        return end - start, statuses, (cpu, database_cpu() - database_before)
     shares = [batches[k::workers] for k in range(workers)]
     # The clock runs from the moment every worker is ready (forked, app made, connected) to the
     # last one's end, as for one process: a server's workers are up before the buses upload.
@@ -111,11 +111,11 @@ def timed_parallel(validators, batches, now, workers, fast):
         answers = pool.starmap(timed_ingest, [(validators[k + 1], shares[k], now, fast)
                                               for k in range(workers)])
         database = database_cpu() - database_before  # before the workers and their backends end
-    seconds = max(end for *_, (_, end) in answers) - min(start for *_, (start, _) in answers)
+    seconds = max(end for (_, end), _, _ in answers) - min(start for (start, _), _, _ in answers)
     statuses = {}
-    for _, more, _, _ in answers:
+    for _, more, _ in answers:
         add_up(statuses, more)
-    return seconds, statuses, (sum(cpu for _, _, cpu, _ in answers), database)
+    return seconds, statuses, (sum(cpu for *_, cpu in answers), database)
 
 
 _barrier = None
@@ -206,7 +206,8 @@ def verify_alone(items, now):
 
 
 def timed_ingest(validator_id, batches, now, fast=True):
-    """Upload ``batches`` as one validator, one transaction per batch, as the API does."""
+    """Upload ``batches`` as one validator, one transaction per batch, as the API does. Returns
+    (start, end) on the perf_counter clock, the outcomes and the CPU seconds used."""
     from backend import create_app
     from backend.models import Validator
     from backend.service.extensions import db
@@ -233,7 +234,7 @@ def timed_ingest(validator_id, batches, now, fast=True):
             db.session.commit()
         end, cpu = time.perf_counter(), time.process_time() - cpu
         db.session.remove()
-    return end - start, statuses, cpu, (start, end)  # perf_counter is one clock for all processes
+    return (start, end), statuses, cpu  # perf_counter: one clock for all the processes
 
 
 def exactly_once(n):
